@@ -1,0 +1,220 @@
+//! Turning a user's image file into a model input.
+//!
+//! MNIST-style (the recipe of the original dataset): grey-scale, invert when the background is
+//! light, crop to the digit's bounding box, scale the longer side to 20 px keeping the aspect
+//! ratio, and place it in 28×28 so that its centre of mass is at the centre.
+
+use image::{imageops::FilterType, DynamicImage, GrayImage, ImageReader, Limits};
+use std::io::Cursor;
+use thiserror::Error;
+
+/// Largest accepted file, in bytes.
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+/// Largest accepted image side, in pixels.
+pub const MAX_SIDE: u32 = 8192;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum ImageError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {0} MB; the limit is 32 MB")]
+    TooLarge(usize),
+    #[error("this file is not a PNG or JPEG image")]
+    UnknownFormat,
+    #[error("the image could not be decoded: {0}")]
+    Corrupt(String),
+    #[error("the image is {0}×{1} pixels; the limit is {MAX_SIDE}×{MAX_SIDE}")]
+    Dimensions(u32, u32),
+    #[error("no digit found: the image is blank")]
+    Blank,
+}
+
+/// Decode a PNG or JPEG with size limits; never panics on bad bytes.
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
+    if bytes.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ImageError::TooLarge(bytes.len() / (1024 * 1024)));
+    }
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(ImageError::UnknownFormat);
+    }
+    let (w, h) = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .and_then(|r| r.into_dimensions().map_err(std::io::Error::other))
+        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    if w > MAX_SIDE || h > MAX_SIDE {
+        return Err(ImageError::Dimensions(w, h));
+    }
+    let mut reader = reader;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    reader.decode().map_err(|e| ImageError::Corrupt(e.to_string()))
+}
+
+/// MNIST-style 28×28 input (row-major, values in [0, 1], white digit on black).
+pub fn mnist_from_bytes(bytes: &[u8]) -> Result<Vec<f32>, ImageError> {
+    mnist_from_image(&decode(bytes)?)
+}
+
+pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
+    // Composite transparency onto white (a transparent PNG of a dark stroke is a drawing).
+    let rgba = img.to_rgba32f();
+    let (w, h) = rgba.dimensions();
+    let mut grey: Vec<f32> = rgba
+        .pixels()
+        .map(|p| {
+            let l = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            let a = p[3];
+            l * a + (1.0 - a)
+        })
+        .collect();
+    // Invert when the border (the background) is light.
+    let border: Vec<f32> = (0..w)
+        .flat_map(|x| [grey[x as usize], grey[((h - 1) * w + x) as usize]])
+        .chain((0..h).flat_map(|y| [grey[(y * w) as usize], grey[(y * w + w - 1) as usize]]))
+        .collect();
+    let mut sorted = border.clone();
+    sorted.sort_by(f32::total_cmp);
+    let background = sorted[sorted.len() / 2];
+    if background > 0.5 {
+        grey.iter_mut().for_each(|v| *v = 1.0 - *v);
+    }
+    // Remove the background level and stretch the ink to [0, 1].
+    let bg = if background > 0.5 { 1.0 - background } else { background };
+    let max = grey.iter().cloned().fold(0.0f32, f32::max);
+    if max - bg < 0.1 {
+        return Err(ImageError::Blank);
+    }
+    grey.iter_mut().for_each(|v| *v = ((*v - bg) / (max - bg)).clamp(0.0, 1.0));
+    // Bounding box of the ink.
+    let ink = 0.2;
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0u32, 0u32);
+    for y in 0..h {
+        for x in 0..w {
+            if grey[(y * w + x) as usize] > ink {
+                x0 = x0.min(x);
+                y0 = y0.min(y);
+                x1 = x1.max(x);
+                y1 = y1.max(y);
+            }
+        }
+    }
+    if x1 < x0 || y1 < y0 {
+        return Err(ImageError::Blank);
+    }
+    let (cw, ch) = (x1 - x0 + 1, y1 - y0 + 1);
+    let crop = GrayImage::from_fn(cw, ch, |x, y| {
+        image::Luma([(grey[((y0 + y) * w + x0 + x) as usize] * 255.0).round() as u8])
+    });
+    // Longer side to 20 px.
+    let scale = 20.0 / cw.max(ch) as f32;
+    let nw = ((cw as f32 * scale).round() as u32).clamp(1, 20);
+    let nh = ((ch as f32 * scale).round() as u32).clamp(1, 20);
+    let small = image::imageops::resize(&crop, nw, nh, FilterType::Triangle);
+    // Centre of mass → (14, 14).
+    let (mut mass, mut mx, mut my) = (0f32, 0f32, 0f32);
+    for (x, y, p) in small.enumerate_pixels() {
+        let v = p[0] as f32;
+        mass += v;
+        mx += v * x as f32;
+        my += v * y as f32;
+    }
+    if mass == 0.0 {
+        return Err(ImageError::Blank);
+    }
+    let (cx, cy) = (mx / mass, my / mass);
+    let ox = (14.0 - cx).round() as i32;
+    let oy = (14.0 - cy).round() as i32;
+    let ox = ox.clamp(0, 28 - nw as i32);
+    let oy = oy.clamp(0, 28 - nh as i32);
+    let mut out = vec![0f32; 28 * 28];
+    for (x, y, p) in small.enumerate_pixels() {
+        let (tx, ty) = (x as i32 + ox, y as i32 + oy);
+        out[(ty * 28 + tx) as usize] = p[0] as f32 / 255.0;
+    }
+    Ok(out)
+}
+
+/// Encode CHW pixels in [0, 1] as a PNG (grey for one channel, RGB for three).
+pub fn to_png(pixels: &[f32], channels: usize, width: u32, height: u32) -> Vec<u8> {
+    let n = (width * height) as usize;
+    let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let img = if channels == 1 {
+        DynamicImage::ImageLuma8(GrayImage::from_fn(width, height, |x, y| {
+            image::Luma([byte(pixels[(y * width + x) as usize])])
+        }))
+    } else {
+        DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
+            let i = (y * width + x) as usize;
+            image::Rgb([byte(pixels[i]), byte(pixels[n + i]), byte(pixels[2 * n + i])])
+        }))
+    };
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).expect("PNG encoding");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png_of(img: DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn dark_on_light_digit_becomes_centred_white_on_black() {
+        // A black vertical bar on a large white canvas, off-centre.
+        let img = GrayImage::from_fn(300, 200, |x, y| {
+            image::Luma([if (40..60).contains(&x) && (20..180).contains(&y) { 0 } else { 255 }])
+        });
+        let x = mnist_from_bytes(&png_of(DynamicImage::ImageLuma8(img))).unwrap();
+        assert_eq!(x.len(), 784);
+        // Background black, ink white.
+        assert_eq!(x[0], 0.0);
+        let (mut mass, mut mx, mut my, mut rows) = (0.0, 0.0, 0.0, vec![]);
+        for y in 0..28 {
+            for xx in 0..28 {
+                let v = x[y * 28 + xx];
+                mass += v;
+                mx += v * xx as f32;
+                my += v * y as f32;
+                if v > 0.5 {
+                    rows.push(y);
+                }
+            }
+        }
+        assert!((mx / mass - 14.0).abs() <= 1.0 && (my / mass - 14.0).abs() <= 1.0);
+        // Longer side scaled to 20 px.
+        let height = rows.iter().max().unwrap() - rows.iter().min().unwrap() + 1;
+        assert!((19..=20).contains(&height), "digit height {height}");
+    }
+
+    #[test]
+    fn bad_files_give_errors_not_panics() {
+        assert_eq!(mnist_from_bytes(b""), Err(ImageError::Empty));
+        assert_eq!(mnist_from_bytes(b"hello, this is text"), Err(ImageError::UnknownFormat));
+        let mut png = png_of(DynamicImage::ImageLuma8(GrayImage::new(10, 10)));
+        assert_eq!(mnist_from_bytes(&png), Err(ImageError::Blank));
+        png.truncate(png.len() / 2);
+        assert!(matches!(mnist_from_bytes(&png), Err(ImageError::Corrupt(_))));
+    }
+
+    #[test]
+    fn png_round_trip() {
+        let px: Vec<f32> = (0..12).map(|i| i as f32 / 11.0).collect();
+        let img = decode(&to_png(&px, 1, 4, 3)).unwrap().to_luma8();
+        assert_eq!(img.get_pixel(3, 2)[0], 255);
+        assert_eq!(img.get_pixel(0, 0)[0], 0);
+    }
+}
