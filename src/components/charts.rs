@@ -1,0 +1,89 @@
+//! plotly charts (plotly.js is vendored: `vendor/plotly-cartesian.min.js`).
+
+use plotly::box_plot::BoxPoints;
+use plotly::common::{ErrorData, ErrorType, Marker, Title};
+use plotly::configuration::DisplayModeBar;
+use plotly::layout::{Axis, BarMode, BoxMode, Layout, Margin};
+use plotly::{Bar, BoxPlot, Configuration, Plot};
+use quiver_core::mc_dropout::McSummary;
+
+fn base_layout(title: &str, y: &str) -> Layout {
+    Layout::new()
+        .title(Title::with_text(title))
+        .height(300)
+        .margin(Margin::new().top(40).bottom(40).left(50).right(10))
+        .x_axis(Axis::new().title(Title::with_text("class")).type_(plotly::layout::AxisType::Category))
+        .y_axis(Axis::new().title(Title::with_text(y)).range(vec![0.0, 1.05]))
+}
+
+fn finish(mut plot: Plot, layout: Layout) -> Plot {
+    plot.set_layout(layout);
+    plot.set_configuration(Configuration::new().display_mode_bar(DisplayModeBar::False).responsive(true));
+    plot
+}
+
+/// Mean softmax per class with ± one standard deviation over the passes.
+pub fn mean_bars(s: &McSummary, classes: &[String], name: &str) -> Box<Bar<String, f32>> {
+    Bar::new(classes.to_vec(), s.mean.clone())
+        .name(name)
+        .error_y(ErrorData::new(ErrorType::Data).array(s.std.iter().map(|&v| v as f64).collect()))
+}
+
+pub fn mean_chart(s: &McSummary, classes: &[String]) -> Plot {
+    let mut plot = Plot::new();
+    plot.add_trace(mean_bars(s, classes, "mean softmax").marker(Marker::new().color("#3b6fd8")));
+    finish(plot, base_layout(&format!("Mean softmax over T = {} passes (± std)", s.passes), "probability"))
+}
+
+/// Every pass's softmax per class, as a box with all points.
+pub fn passes_chart(s: &McSummary, classes: &[String]) -> Plot {
+    let mut x = Vec::with_capacity(s.probs.len());
+    let mut y = Vec::with_capacity(s.probs.len());
+    for t in 0..s.passes {
+        for (k, &v) in s.pass(t).iter().enumerate() {
+            x.push(classes[k].clone());
+            y.push(v);
+        }
+    }
+    let mut plot = Plot::new();
+    plot.add_trace(
+        BoxPlot::new_xy(x, y)
+            .name("passes")
+            .box_points(BoxPoints::All)
+            .jitter(0.4)
+            .point_pos(0.0)
+            .marker(Marker::new().color("#d8643b").size(4)),
+    );
+    finish(plot, base_layout(&format!("All {} passes per class", s.passes), "probability"))
+}
+
+/// Before/after comparison of two MC predictions.
+pub fn compare_chart(before: &McSummary, after: &McSummary, classes: &[String]) -> Plot {
+    let mut plot = Plot::new();
+    plot.add_trace(mean_bars(before, classes, "original").marker(Marker::new().color("#3b6fd8")));
+    plot.add_trace(mean_bars(after, classes, "adversarial").marker(Marker::new().color("#d83b5a")));
+    finish(
+        plot,
+        base_layout("MC-dropout mean softmax (± std): original vs adversarial", "probability").bar_mode(BarMode::Group).box_mode(BoxMode::Group),
+    )
+}
+
+fn plotly_loaded() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"Plotly".into()).ok())
+        .map(|p| !p.is_undefined())
+        .unwrap_or(false)
+}
+
+/// Draw (or update) a chart in the element with `id`. Returns an error message when plotly.js
+/// is missing instead of failing.
+pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
+    if !plotly_loaded() {
+        return Err("charts are unavailable: vendor/plotly-cartesian.min.js did not load".into());
+    }
+    if web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)).is_none() {
+        return Ok(());
+    }
+    plotly::bindings::react(id, plot).await;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! Where the models run and how they get here: device choice (WebGPU when the browser offers an
+//! adapter, else CPU), fetching the manifest and weights from the site's own `weights/` folder,
+//! and the async read-backs WebGPU requires.
+
+use burn::tensor::{Device, Tensor};
+use quiver_core::attacks::image_tensor;
+use quiver_core::manifest::{sha256_hex, Manifest, ModelEntry};
+use quiver_core::mc_dropout::{mc_probabilities, McConfig, McSummary};
+use quiver_core::{weights, Classifier, Model};
+
+/// The compute device in use, as shown to the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compute {
+    Cpu,
+    WebGpu,
+}
+
+impl Compute {
+    pub fn label(self) -> &'static str {
+        match self {
+            Compute::Cpu => "CPU (Flex, wasm SIMD)",
+            Compute::WebGpu => "WebGPU",
+        }
+    }
+}
+
+/// A loaded model: always on the CPU (attacks need synchronous gradients and read-backs), and
+/// also on WebGPU when that is in use (MC dropout runs there).
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub entry: ModelEntry,
+    pub cpu: Model,
+    pub gpu: Option<Model>,
+}
+
+impl Engine {
+    pub fn compute(&self) -> Compute {
+        if self.gpu.is_some() {
+            Compute::WebGpu
+        } else {
+            Compute::Cpu
+        }
+    }
+
+    fn mc_model(&self) -> &Model {
+        self.gpu.as_ref().unwrap_or(&self.cpu)
+    }
+
+    /// MC dropout on one image (CHW pixels), read back asynchronously (required on WebGPU).
+    pub async fn mc(&self, pixels: &[f32], cfg: &McConfig) -> Result<McSummary, String> {
+        let model = self.mc_model();
+        let x = image_tensor(model, pixels);
+        let probs = mc_probabilities(model, x, cfg).map_err(|e| e.to_string())?;
+        let k = probs.dims()[1];
+        let data = probs.into_data_async().await.map_err(|e| format!("reading results: {e:?}"))?;
+        let values = data.try_to_vec::<f32>().map_err(|e| format!("reading results: {e:?}"))?;
+        Ok(McSummary::from_probs(values, cfg.passes, k))
+    }
+
+    /// Deterministic softmax of one image.
+    pub async fn predict(&self, pixels: &[f32]) -> Result<Vec<f32>, String> {
+        let model = self.mc_model();
+        let p = burn::tensor::activation::softmax(model.forward(image_tensor(model, pixels)), 1);
+        let data: Tensor<2> = p;
+        let d = data.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+        d.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+    }
+}
+
+/// An error on the way to a usable model, worded for the user.
+pub type LoadError = String;
+
+/// Fetch a file of the site's own (relative URL, so the site works from any sub-path).
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, LoadError> {
+    let resp = gloo_net::http::Request::get(url)
+        .send()
+        .await
+        .map_err(|e| format!("could not fetch {url}: {e}"))?;
+    if !resp.ok() {
+        return Err(format!("could not fetch {url}: HTTP {} {}", resp.status(), resp.status_text()));
+    }
+    resp.binary().await.map_err(|e| format!("could not read {url}: {e}"))
+}
+
+pub async fn load_manifest() -> Result<Manifest, LoadError> {
+    let bytes = fetch_bytes("weights/manifest.json").await?;
+    let text = String::from_utf8(bytes).map_err(|_| "weights/manifest.json is not text".to_string())?;
+    Manifest::from_json(&text).map_err(|e| format!("weights/manifest.json is malformed: {e}"))
+}
+
+/// Check and build a model from bytes, on the CPU and, when given, on the GPU device.
+pub fn build_engine(entry: ModelEntry, bytes: &[u8], gpu: Option<&Device>) -> Result<Engine, LoadError> {
+    let cpu = weights::load(bytes, entry.architecture, &Device::flex()).map_err(|e| e.to_string())?;
+    let gpu = gpu.map(|d| cpu.clone().to_device(d));
+    Ok(Engine { entry, cpu, gpu })
+}
+
+/// Fetch a manifest entry's weights, verify their checksum and build the engine.
+pub async fn load_engine(entry: ModelEntry, gpu: Option<Device>) -> Result<Engine, LoadError> {
+    let url = format!("weights/{}", entry.file);
+    let bytes = fetch_bytes(&url).await?;
+    // Structure first (it names the exact tensor that is wrong), then the checksum.
+    weights::validate(&bytes, entry.architecture).map_err(|e| format!("{url}: {e}"))?;
+    let sum = sha256_hex(&bytes);
+    if sum != entry.sha256 {
+        return Err(format!(
+            "{url} is damaged or not the file the manifest lists (sha256 {}…, expected {}…)",
+            &sum[..12],
+            &entry.sha256[..12.min(entry.sha256.len())]
+        ));
+    }
+    build_engine(entry, &bytes, gpu.as_ref())
+}
+
+/// A WebGPU device when the browser offers an adapter; `None` otherwise (CPU fallback).
+#[cfg(feature = "webgpu")]
+pub async fn webgpu_device() -> Option<Device> {
+    use wasm_bindgen::JsCast;
+    let navigator = web_sys::window()?.navigator();
+    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).ok()?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return None;
+    }
+    let request = js_sys::Reflect::get(&gpu, &"requestAdapter".into()).ok()?;
+    let request: js_sys::Function = request.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    // An adapter exists: bring up Burn's wgpu runtime on it (async, as browsers require).
+    Device::wgpu_options().init_async().await.ok()
+}
+
+#[cfg(not(feature = "webgpu"))]
+pub async fn webgpu_device() -> Option<Device> {
+    None
+}
+
+/// Let the browser paint and handle input before the next piece of work.
+pub async fn yield_now() {
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}
+
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
