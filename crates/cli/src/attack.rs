@@ -1,0 +1,332 @@
+//! Attacks on a PNG or on test-set indices.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use quiver_core::attacks::{probabilities, run_attack, sensitivity_map, Attack, Fgsm, Flow, Goal, Iaa, Lbfgs};
+use quiver_core::mc_dropout::{mc_dropout, McConfig, McSummary};
+use quiver_core::metrics::Distances;
+use quiver_core::model::Classifier;
+use quiver_core::preprocess::{mnist_from_bytes, to_png};
+use serde::Serialize;
+
+use crate::data::load_mnist;
+use crate::eval::load_model;
+use crate::Backend;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AttackKind {
+    /// Fast Gradient Sign Method (L∞, one step).
+    Fgsm,
+    /// Box-constrained L-BFGS with a search over the penalty c (L2).
+    Lbfgs,
+    /// Imperceptible Adversarial Attack (perceptual distance D).
+    Iaa,
+}
+
+/// `--target`: a class number, or `auto` for the clean image's runner-up class.
+#[derive(Clone, Copy, Debug)]
+pub enum TargetArg {
+    Class(usize),
+    RunnerUp,
+}
+
+fn parse_target(s: &str) -> Result<TargetArg, String> {
+    match s.trim() {
+        "auto" | "runner-up" => Ok(TargetArg::RunnerUp),
+        t => t.parse().map(TargetArg::Class).map_err(|_| format!("expected a class number or `auto`, got {t:?}")),
+    }
+}
+
+#[derive(Args)]
+pub struct AttackArgs {
+    #[arg(long)]
+    pub weights: PathBuf,
+    #[arg(long, value_enum, default_value = "fgsm")]
+    pub attack: AttackKind,
+    /// An image file (PNG or JPEG, any size), preprocessed MNIST-style.
+    #[arg(long, conflicts_with = "indices")]
+    pub png: Option<PathBuf>,
+    /// Comma-separated test-set indices, e.g. 0,1,2 or 0-99.
+    #[arg(long)]
+    pub indices: Option<String>,
+    #[arg(long, default_value = "../shared/data/mnist")]
+    pub data: PathBuf,
+    /// FGSM step size ε.
+    #[arg(long, default_value_t = Fgsm::default().eps)]
+    pub eps: f32,
+    /// Target class (targeted attack), or `auto` for the clean image's runner-up class. Without
+    /// it the attack is untargeted.
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<TargetArg>,
+    /// L-BFGS: first penalty weight c on ‖r‖₂².
+    #[arg(long, default_value_t = Lbfgs::default().c_init)]
+    pub c_init: f32,
+    /// L-BFGS: outer steps of the search over c.
+    #[arg(long, default_value_t = Lbfgs::default().c_steps)]
+    pub c_steps: usize,
+    /// Iteration cap: L-BFGS iterations per c (default 50), IAA iterations (default 300).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// L-BFGS: number of curvature pairs kept.
+    #[arg(long, default_value_t = Lbfgs::default().memory)]
+    pub memory: usize,
+    /// L-BFGS: projected-gradient tolerance that ends a c.
+    #[arg(long, default_value_t = Lbfgs::default().tolerance)]
+    pub tolerance: f32,
+    /// IAA: neighbourhood side n (odd) of the local standard deviation.
+    #[arg(long, default_value_t = Iaa::default().n)]
+    pub n: usize,
+    /// IAA: pixels perturbed per iteration.
+    #[arg(long, default_value_t = Iaa::default().m)]
+    pub m: usize,
+    /// IAA: perturbation magnitude per pixel and iteration.
+    #[arg(long, default_value_t = Iaa::default().delta)]
+    pub delta: f32,
+    /// IAA: maximum perceptual distance D_max.
+    #[arg(long, default_value_t = Iaa::default().d_max)]
+    pub d_max: f32,
+    /// IAA: robustness margin κ on the probability gap (stop once the gap exceeds it).
+    #[arg(long, default_value_t = Iaa::default().margin)]
+    pub margin: f32,
+    /// MC-dropout settings for the before/after uncertainty.
+    #[arg(long, default_value_t = 50)]
+    pub passes: usize,
+    #[arg(long, default_value_t = 0.25)]
+    pub p: f32,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value = "attack-out")]
+    pub out_dir: PathBuf,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub backend: Backend,
+}
+
+#[derive(Serialize)]
+struct ImageResult {
+    name: String,
+    label: Option<usize>,
+    goal: Goal,
+    predicted_before: usize,
+    predicted_after: usize,
+    success: bool,
+    distances: Distances,
+    /// IAA's perceptual distance D (with n = 3 for FGSM and L-BFGS, IAA's own n for IAA).
+    perceptual_distance: f32,
+    /// Final success gap (positive when the goal is reached).
+    gap: f32,
+    iterations: usize,
+    millis: f64,
+    mc_before: McBrief,
+    mc_after: McBrief,
+}
+
+#[derive(Serialize)]
+struct McBrief {
+    predicted: usize,
+    mean: Vec<f32>,
+    variance: Vec<f32>,
+    entropy: f32,
+    mutual_information: f32,
+}
+
+impl From<McSummary> for McBrief {
+    fn from(s: McSummary) -> Self {
+        Self { predicted: s.predicted, mean: s.mean, variance: s.variance, entropy: s.entropy, mutual_information: s.mutual_information }
+    }
+}
+
+#[derive(Serialize)]
+struct Summary {
+    attack: String,
+    images: usize,
+    success_rate: f32,
+    mean_l2: f32,
+    mean_linf: f32,
+    mean_millis: f64,
+    mean_l0: f32,
+    mean_perceptual_distance: f32,
+    mean_iterations: f32,
+    /// The same means over the successful images only (absent when none succeeded).
+    successful: Option<Means>,
+    /// The attack's parameters as run.
+    parameters: serde_json::Value,
+    results: Vec<ImageResult>,
+}
+
+#[derive(Serialize)]
+struct Means {
+    images: usize,
+    l0: f32,
+    l2: f32,
+    linf: f32,
+    perceptual_distance: f32,
+    iterations: f32,
+    millis: f64,
+}
+
+impl Means {
+    fn of<'a>(rs: impl Iterator<Item = &'a ImageResult>) -> Option<Self> {
+        let rs: Vec<&ImageResult> = rs.collect();
+        if rs.is_empty() {
+            return None;
+        }
+        let n = rs.len() as f32;
+        let mean = |f: &dyn Fn(&ImageResult) -> f32| rs.iter().map(|r| f(r)).sum::<f32>() / n;
+        Some(Self {
+            images: rs.len(),
+            l0: mean(&|r| r.distances.l0 as f32),
+            l2: mean(&|r| r.distances.l2),
+            linf: mean(&|r| r.distances.linf),
+            perceptual_distance: mean(&|r| r.perceptual_distance),
+            iterations: mean(&|r| r.iterations as f32),
+            millis: rs.iter().map(|r| r.millis).sum::<f64>() / rs.len() as f64,
+        })
+    }
+}
+
+pub fn parse_indices(s: &str) -> Result<Vec<usize>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if let Some((a, b)) = part.split_once('-') {
+            let (a, b): (usize, usize) = (a.parse()?, b.parse()?);
+            anyhow::ensure!(a <= b, "bad range {part}");
+            out.extend(a..=b);
+        } else {
+            out.push(part.parse().with_context(|| format!("bad index {part:?}"))?);
+        }
+    }
+    anyhow::ensure!(!out.is_empty(), "no indices given");
+    Ok(out)
+}
+
+pub fn run(a: AttackArgs) -> Result<()> {
+    let model = load_model(&a.weights, a.backend)?;
+    let (attack, parameters): (Box<dyn Attack>, serde_json::Value) = match a.attack {
+        AttackKind::Fgsm => (Box::new(Fgsm::new(a.eps)), serde_json::json!({ "eps": a.eps })),
+        AttackKind::Lbfgs => {
+            let l = Lbfgs {
+                c_init: a.c_init,
+                c_steps: a.c_steps,
+                max_iter: a.max_iter.unwrap_or(Lbfgs::default().max_iter),
+                memory: a.memory,
+                tolerance: a.tolerance,
+            };
+            let p = serde_json::json!({
+                "c_init": l.c_init, "c_steps": l.c_steps, "max_iter": l.max_iter,
+                "memory": l.memory, "tolerance": l.tolerance,
+            });
+            (Box::new(l), p)
+        }
+        AttackKind::Iaa => {
+            let i = Iaa {
+                n: a.n,
+                m: a.m,
+                delta: a.delta,
+                d_max: a.d_max,
+                margin: a.margin,
+                max_iter: a.max_iter.unwrap_or(Iaa::default().max_iter),
+            };
+            let p = serde_json::json!({
+                "n": i.n, "m": i.m, "delta": i.delta, "d_max": i.d_max,
+                "margin": i.margin, "max_iter": i.max_iter,
+            });
+            (Box::new(i), p)
+        }
+    };
+    attack.validate()?;
+    let [channels, height, width] = model.architecture().input_shape();
+    let mut inputs: Vec<(String, Vec<f32>, Option<usize>)> = Vec::new();
+    if let Some(p) = &a.png {
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let x = mnist_from_bytes(&bytes).with_context(|| format!("{}", p.display()))?;
+        inputs.push((p.file_stem().unwrap().to_string_lossy().into(), x, None));
+    } else if let Some(s) = &a.indices {
+        let set = load_mnist(&a.data, "t10k")?;
+        for i in parse_indices(s)? {
+            anyhow::ensure!(i < set.len(), "index {i} is past the end of the test set ({} images)", set.len());
+            inputs.push((format!("test-{i:05}"), set.image(i), Some(set.label(i))));
+        }
+    } else {
+        anyhow::bail!("give --png FILE or --indices LIST");
+    }
+    std::fs::create_dir_all(&a.out_dir)?;
+    let mc = McConfig { passes: a.passes, p: a.p, seed: a.seed };
+    let mut results = Vec::new();
+    let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+    for (name, x, label) in inputs {
+        let before = quiver_core::attacks::argmax_of(&probabilities(&model, &x));
+        let label_or_prediction = label.unwrap_or(before);
+        let goal = match a.target {
+            None => Goal { label: label_or_prediction, target: None },
+            Some(TargetArg::Class(t)) => Goal { label: label_or_prediction, target: Some(t) },
+            Some(TargetArg::RunnerUp) => Goal::runner_up(&model, &x, label_or_prediction)?,
+        };
+        let t = Instant::now();
+        let outcome = run_attack(attack.as_ref(), &model, &x, goal, |_| Flow::Continue)?;
+        let millis = t.elapsed().as_secs_f64() * 1000.0;
+        let img = |v: &[f32]| quiver_core::attacks::image_tensor(&model, v);
+        let mc_before = mc_dropout(&model, img(&x), &mc)?;
+        let mc_after = mc_dropout(&model, img(&outcome.adversarial), &mc)?;
+        let png = |v: &[f32]| to_png(v, channels, width as u32, height as u32);
+        std::fs::write(a.out_dir.join(format!("{name}-original.png")), png(&x))?;
+        std::fs::write(a.out_dir.join(format!("{name}-adversarial.png")), png(&outcome.adversarial))?;
+        if let AttackKind::Iaa = a.attack {
+            // Sen ∈ [2, 255] on a log scale: bright where a change would be visible.
+            let sen = sensitivity_map(&x, [channels, height, width], a.n)?;
+            let (lo, hi) = (2f32.ln(), 255f32.ln());
+            let shown: Vec<f32> = sen.iter().map(|s| (s.ln() - lo) / (hi - lo)).collect();
+            std::fs::write(a.out_dir.join(format!("{name}-sensitivity.png")), png(&shown))?;
+        }
+        results.push(ImageResult {
+            name,
+            label,
+            goal,
+            predicted_before: before,
+            predicted_after: outcome.predicted,
+            success: outcome.success,
+            distances: Distances::between(&x, &outcome.adversarial),
+            perceptual_distance: outcome.perceptual_distance,
+            gap: outcome.gap,
+            iterations: outcome.iterations,
+            millis,
+            mc_before: mc_before.into(),
+            mc_after: mc_after.into(),
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let n = results.len() as f32;
+    let summary = Summary {
+        attack: attack.name().into(),
+        images: results.len(),
+        success_rate: results.iter().filter(|r| r.success).count() as f32 / n,
+        mean_l2: results.iter().map(|r| r.distances.l2).sum::<f32>() / n,
+        mean_linf: results.iter().map(|r| r.distances.linf).sum::<f32>() / n,
+        mean_millis: results.iter().map(|r| r.millis).sum::<f64>() / n as f64,
+        mean_l0: results.iter().map(|r| r.distances.l0 as f32).sum::<f32>() / n,
+        mean_perceptual_distance: results.iter().map(|r| r.perceptual_distance).sum::<f32>() / n,
+        mean_iterations: results.iter().map(|r| r.iterations as f32).sum::<f32>() / n,
+        successful: Means::of(results.iter().filter(|r| r.success)),
+        parameters,
+        results,
+    };
+    let json = serde_json::to_string_pretty(&summary)?;
+    std::fs::write(a.out_dir.join("summary.json"), &json)?;
+    println!(
+        "{}: {} images, success {:.1} %, mean L0 {:.1}, L2 {:.3}, L∞ {:.3}, D {:.4}, {:.1} iterations, {:.1} ms/image → {}",
+        summary.attack,
+        summary.images,
+        summary.success_rate * 100.0,
+        summary.mean_l0,
+        summary.mean_l2,
+        summary.mean_linf,
+        summary.mean_perceptual_distance,
+        summary.mean_iterations,
+        summary.mean_millis,
+        a.out_dir.join("summary.json").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Accuracy and the per-class MC-dropout report.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use burn::tensor::{Tensor, TensorData};
+use clap::Args;
+use indicatif::ProgressBar;
+use quiver_core::data::mnist::MnistSet;
+use quiver_core::mc_dropout::{mc_dropout, McConfig};
+use quiver_core::metrics::ClassReport;
+use quiver_core::model::{Architecture, Classifier, Model};
+use quiver_core::weights;
+use serde::Serialize;
+
+use crate::data::load_mnist;
+use crate::Backend;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Weights file (safetensors).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Directory with t10k IDX files (the full test set, or a committed subset).
+    #[arg(long, default_value = "../shared/data/mnist")]
+    pub data: PathBuf,
+    /// Evaluate only the first N test images.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// MC-dropout passes per image.
+    #[arg(long, default_value_t = 50)]
+    pub passes: usize,
+    /// Inference dropout rate for the MC report.
+    #[arg(long, default_value_t = 0.25)]
+    pub p: f32,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write the JSON here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub backend: Backend,
+}
+
+pub struct EvalOptions {
+    pub passes: usize,
+    pub p: f32,
+    pub seed: u64,
+}
+
+#[derive(Serialize)]
+pub struct EvalReport {
+    pub images: usize,
+    /// Deterministic top-1 accuracy.
+    pub accuracy: f32,
+    /// Top-1 accuracy of the MC-dropout mean prediction.
+    pub mc_accuracy: f32,
+    pub passes: usize,
+    pub p: f32,
+    pub per_class: Vec<ClassReport>,
+}
+
+pub fn evaluate(model: &Model, set: &MnistSet, o: &EvalOptions) -> Result<EvalReport> {
+    let device = model.device();
+    let k = model.architecture().num_classes();
+    let mut count = vec![0usize; k];
+    let mut correct = vec![0usize; k];
+    let mut mc_correct = 0usize;
+    let mut prob = vec![0f64; k];
+    let mut var = vec![0f64; k];
+    let mut ent = vec![0f64; k];
+    // Deterministic predictions in batches.
+    let px = set.rows * set.cols;
+    let mut det = Vec::with_capacity(set.len());
+    for start in (0..set.len()).step_by(500) {
+        let n = 500.min(set.len() - start);
+        let data: Vec<f32> = set.images[start * px..(start + n) * px].iter().map(|&b| b as f32 / 255.0).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(data, [n, 1, set.rows, set.cols]), &device);
+        det.extend(model.forward(x).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().unwrap());
+    }
+    let bar = ProgressBar::new(set.len() as u64);
+    for i in 0..set.len() {
+        let y = set.label(i);
+        count[y] += 1;
+        if det[i] as usize == y {
+            correct[y] += 1;
+        }
+        if o.passes > 0 {
+            let x = Tensor::<4>::from_data(TensorData::new(set.image(i), [1, 1, set.rows, set.cols]), &device);
+            let cfg = McConfig { passes: o.passes, p: o.p, seed: o.seed.wrapping_add(i as u64) };
+            let s = mc_dropout(model, x, &cfg).context("MC dropout")?;
+            if s.predicted == y {
+                mc_correct += 1;
+            }
+            prob[y] += s.mean[y] as f64;
+            var[y] += s.variance[y] as f64;
+            ent[y] += s.entropy as f64;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let per_class = (0..k)
+        .map(|c| {
+            let n = count[c].max(1) as f64;
+            ClassReport {
+                class: c,
+                count: count[c],
+                accuracy: (correct[c] as f64 / n) as f32,
+                mc_true_class_prob: (prob[c] / n) as f32,
+                mc_true_class_variance: (var[c] / n) as f32,
+                mc_entropy: (ent[c] / n) as f32,
+            }
+        })
+        .collect();
+    let total = set.len().max(1) as f32;
+    Ok(EvalReport {
+        images: set.len(),
+        accuracy: correct.iter().sum::<usize>() as f32 / total,
+        mc_accuracy: mc_correct as f32 / total,
+        passes: o.passes,
+        p: o.p,
+        per_class,
+    })
+}
+
+pub fn load_model(path: &std::path::Path, backend: Backend) -> Result<Model> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    weights::load(&bytes, Architecture::MnistCnn, &backend.device()?)
+        .with_context(|| format!("loading {}", path.display()))
+}
+
+pub fn run(a: EvalArgs) -> Result<()> {
+    let model = load_model(&a.weights, a.backend)?;
+    let mut set = load_mnist(&a.data, "t10k")?;
+    if let Some(n) = a.limit {
+        set = set.take(n);
+    }
+    let report = evaluate(&model, &set, &EvalOptions { passes: a.passes, p: a.p, seed: a.seed })?;
+    let json = serde_json::to_string_pretty(&report)?;
+    match a.out {
+        Some(p) => std::fs::write(p, json)?,
+        None => println!("{json}"),
+    }
+    Ok(())
+}
