@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmark the built site (dist/) in headless Chromium: the app's ?bench=1 report (forward,
+# MC dropout T = 50 and FGSM timings, bytes transferred), for device=auto and device=cpu, plus the
+# raw and gzip sizes of the wasm module and plotly.js.
+#
+#   ./scripts/bench.sh            (builds dist/ first when it is missing; BUILD=1 forces a build)
+#   ./scripts/bench.sh --json     (machine-readable)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+./scripts/setup.sh >&2
+if [ "${BUILD:-0}" = "1" ] || [ ! -f dist/index.html ]; then
+    echo "bench: trunk build --release" >&2
+    trunk build --release >&2
+fi
+node tests/e2e/bench.mjs "$@"
+
+if [ "${1:-}" != "--json" ]; then
+    echo
+    echo "gzip -c | wc -c (default level, for comparison):"
+    for f in dist/*.wasm dist/vendor/plotly*.js; do
+        [ -f "$f" ] || continue
+        printf '  %-60s raw %9d  gzip %9d\n' "$f" "$(wc -c <"$f")" "$(gzip -c "$f" | wc -c)"
+    done
+fi

@@ -1,0 +1,88 @@
+// Benchmark the built site in headless Chromium: opens ?bench=1 (and ?bench=1&device=cpu),
+// prints the app's JSON report and a summary, plus raw and gzip sizes of the wasm module and
+// plotly.js in dist/.
+//
+//   node tests/e2e/bench.mjs [--json]       (QUIVER_DIST=path overrides ../../dist)
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from './server.mjs';
+import { launch, watch } from './lib.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DIST = resolve(process.env.QUIVER_DIST ?? join(here, '../../dist'));
+const PREFIX = '/quiver/';
+const jsonOnly = process.argv.includes('--json');
+const out = (...a) => { if (!jsonOnly) console.log(...a); };
+
+if (!existsSync(join(DIST, 'index.html'))) {
+  console.error(`${DIST}/index.html is missing: build the site first (trunk build --release).`);
+  process.exit(2);
+}
+
+/** Raw and gzip (level 9, like `gzip -9 -c | wc -c`) sizes. */
+function sizes(path) {
+  const raw = readFileSync(path);
+  return { file: path.slice(DIST.length + 1), raw: raw.length, gzip: gzipSync(raw, { level: 9 }).length };
+}
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]);
+}
+const files = walk(DIST);
+const assets = [
+  ...files.filter((f) => f.endsWith('.wasm')),
+  ...files.filter((f) => /plotly.*\.js$/.test(f)),
+  ...files.filter((f) => /quiver.*\.js$/.test(f) && !f.includes('plotly')),
+].map(sizes);
+
+const server = await startServer({ root: DIST, prefix: PREFIX });
+const { browser, close } = await launch();
+const chromiumVersion = browser.version();
+const reports = {};
+let failed = false;
+try {
+  for (const query of ['?bench=1', '?bench=1&device=cpu']) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const w = watch(page, { origin: server.origin, prefix: PREFIX });
+    const line = new Promise((ok) => page.on('console', (m) => m.text().startsWith('QUIVER_BENCH ') && ok(m.text())));
+    const t0 = Date.now();
+    await page.goto(server.url + query);
+    await page.waitForFunction(() => document.querySelector('#bench-result')?.textContent.trim().startsWith('{'), null, { timeout: 300_000 });
+    const report = JSON.parse(await page.textContent('#bench-result'));
+    const logged = await Promise.race([line, new Promise((ok) => setTimeout(() => ok(null), 5000))]);
+    if (!logged) console.error(`warning: no QUIVER_BENCH console line for ${query}`);
+    const problems = w.problems();
+    if (problems.length) {
+      failed = true;
+      console.error(`problems on ${query}:\n  ${problems.join('\n  ')}`);
+    }
+    reports[query] = { ...report, wall_s: (Date.now() - t0) / 1000 };
+    await context.close();
+  }
+} finally {
+  await close();
+  await server.close();
+}
+
+if (jsonOnly) {
+  console.log(JSON.stringify({ chromium: chromiumVersion, reports, assets }, null, 2));
+} else {
+  for (const [query, r] of Object.entries(reports)) {
+    out(`\n${query}`);
+    out(`QUIVER_BENCH ${JSON.stringify(r)}`);
+  }
+  out(`\nSummary (headless Chromium ${chromiumVersion}, ${process.env.BENCH_MACHINE ?? 'this machine'})`);
+  out('| page | device | model | runs | forward ms (median) | MC T=50 ms (median) | FGSM ms (median) | transferred bytes |');
+  out('|---|---|---|---|---|---|---|---|');
+  for (const [query, r] of Object.entries(reports)) {
+    out(`| ${query} | ${r.device} | ${r.model} | ${r.runs} | ${r.forward_ms.median.toFixed(2)} | ${r.mc_t50_ms.median.toFixed(2)} | ${r.fgsm_ms.median.toFixed(2)} | ${Math.round(r.transfer_bytes)} |`);
+  }
+  out('\nBuild sizes (dist/)');
+  out('| file | raw bytes | gzip -9 bytes |');
+  out('|---|---|---|');
+  for (const a of assets) out(`| ${a.file} | ${a.raw} | ${a.gzip} |`);
+}
+process.exit(failed ? 1 : 0);

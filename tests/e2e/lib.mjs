@@ -1,0 +1,143 @@
+// Shared helpers of the e2e suite and the bench runner: the browser, the page watchers and a
+// minimal PNG reader.
+import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
+
+/** Flags for Debian's chromium in a container without network or GPU. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+];
+
+export function chromiumPath() {
+  const candidates = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  const found = candidates.find((p) => p && existsSync(p));
+  if (!found) throw new Error('no Chromium found: run ./scripts/setup.sh (apt-get install chromium) or set CHROMIUM=/path');
+  return found;
+}
+
+/**
+ * Launch headless Chromium. Returns { browser, close }. Playwright starts every non-persistent
+ * browser with a fresh temporary profile (--user-data-dir) of its own and deletes it on close.
+ */
+export async function launch() {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  return {
+    browser,
+    close: () => browser.close().catch(() => {}),
+  };
+}
+
+/**
+ * Watch a page: every console message, page error and request. `problems()` lists console
+ * errors, uncaught exceptions and requests that left the local server (or its sub-path).
+ */
+export function watch(page, { origin, prefix }) {
+  const log = [];
+  const errors = [];
+  const foreign = [];
+  const requests = [];
+  const favicon = [];
+  page.on('console', (msg) => {
+    log.push(`[${msg.type()}] ${msg.text()}`);
+    if (msg.type() !== 'error') return;
+    // The browser's own request for /favicon.ico (when the page declares no icon) is reported
+    // separately, by a dedicated test, so that it does not mask every other result.
+    if (/\/favicon\.ico$/.test(msg.location()?.url ?? '')) favicon.push(`console.error: ${msg.text()} (${msg.location().url})`);
+    else errors.push(`console.error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => {
+    log.push(`[pageerror] ${err.message}`);
+    errors.push(`uncaught: ${err.message}`);
+  });
+  page.on('request', (req) => {
+    const url = req.url();
+    requests.push(url);
+    let ok = false;
+    try {
+      if (url.startsWith('data:')) ok = true;
+      else if (url.startsWith('blob:')) ok = new URL(url.slice(5)).origin === origin;
+      else {
+        const u = new URL(url);
+        ok = u.origin === origin && u.pathname.startsWith(prefix);
+      }
+    } catch {
+      ok = false;
+    }
+    if (!ok) foreign.push(url);
+  });
+  return {
+    log,
+    requests,
+    favicon,
+    problems: () => [
+      ...errors,
+      ...foreign.map((u) => `request outside ${origin}${prefix}: ${u}`),
+    ],
+  };
+}
+
+/** Decode an 8-bit greyscale or RGB(A) non-interlaced PNG: { width, height, channels, data }. */
+export function decodePng(buf) {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (!sig.every((b, i) => buf[i] === b)) throw new Error('not a PNG (bad signature)');
+  let pos = 8;
+  let width, height, depth, type, interlace;
+  const idat = [];
+  while (pos < buf.length) {
+    const len = buf.readUInt32BE(pos);
+    const kind = buf.toString('ascii', pos + 4, pos + 8);
+    const body = buf.subarray(pos + 8, pos + 8 + len);
+    if (kind === 'IHDR') {
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+      depth = body[8];
+      type = body[9];
+      interlace = body[12];
+    } else if (kind === 'IDAT') idat.push(body);
+    else if (kind === 'IEND') break;
+    pos += 12 + len;
+  }
+  const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[type];
+  if (depth !== 8 || !channels || interlace !== 0) throw new Error(`unsupported PNG: depth ${depth}, type ${type}, interlace ${interlace}`);
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const out = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? out[y * stride + x - channels] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
+      let v;
+      switch (filter) {
+        case 0: v = line[x]; break;
+        case 1: v = line[x] + a; break;
+        case 2: v = line[x] + b; break;
+        case 3: v = line[x] + ((a + b) >> 1); break;
+        case 4: {
+          const p = a + b - c;
+          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          v = line[x] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+          break;
+        }
+        default: throw new Error(`bad PNG filter ${filter}`);
+      }
+      out[y * stride + x] = v & 0xff;
+    }
+  }
+  return { width, height, channels, data: out };
+}
