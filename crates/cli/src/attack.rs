@@ -6,14 +6,14 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use quiver_core::attacks::{probabilities, run_attack, sensitivity_map, Attack, Fgsm, Flow, Goal, Iaa, Lbfgs};
-use quiver_core::mc_dropout::{mc_dropout, McConfig, McSummary};
+use quiver_core::mc_dropout::{mc_dropout, McSummary};
 use quiver_core::metrics::Distances;
 use quiver_core::model::Classifier;
 use quiver_core::preprocess::{mnist_from_bytes, to_png};
 use serde::Serialize;
 
 use crate::data::load_mnist;
-use crate::eval::load_model;
+use crate::eval::{load_model, McArgs};
 use crate::Backend;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -92,12 +92,8 @@ pub struct AttackArgs {
     #[arg(long, default_value_t = Iaa::default().margin)]
     pub margin: f32,
     /// MC-dropout settings for the before/after uncertainty.
-    #[arg(long, default_value_t = 50)]
-    pub passes: usize,
-    #[arg(long, default_value_t = 0.25)]
-    pub p: f32,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub mc: McArgs,
     #[arg(long, default_value = "attack-out")]
     pub out_dir: PathBuf,
     #[arg(long, value_enum, default_value = "flex")]
@@ -253,7 +249,7 @@ pub fn run(a: AttackArgs) -> Result<()> {
         anyhow::bail!("give --png FILE or --indices LIST");
     }
     std::fs::create_dir_all(&a.out_dir)?;
-    let mc = McConfig { passes: a.passes, p: a.p, seed: a.seed };
+    let mc = a.mc.config();
     let mut results = Vec::new();
     let bar = indicatif::ProgressBar::new(inputs.len() as u64);
     for (name, x, label) in inputs {

@@ -27,14 +27,8 @@ pub struct EvalArgs {
     /// Evaluate only the first N test images.
     #[arg(long)]
     pub limit: Option<usize>,
-    /// MC-dropout passes per image.
-    #[arg(long, default_value_t = 50)]
-    pub passes: usize,
-    /// Inference dropout rate for the MC report.
-    #[arg(long, default_value_t = 0.25)]
-    pub p: f32,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub mc: McArgs,
     /// Write the JSON here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -42,10 +36,39 @@ pub struct EvalArgs {
     pub backend: Backend,
 }
 
-pub struct EvalOptions {
+/// MC-dropout settings shared by `eval` and `attack`.
+#[derive(Args)]
+pub struct McArgs {
+    /// MC-dropout passes per image.
+    #[arg(long, default_value_t = 50)]
     pub passes: usize,
+    /// Inference dropout rate of the MC passes.
+    #[arg(long, default_value_t = 0.25)]
     pub p: f32,
+    /// Seed of the dropout masks.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+impl McArgs {
+    pub fn config(&self) -> McConfig {
+        McConfig { passes: self.passes, p: self.p, seed: self.seed }
+    }
+}
+
+/// Deterministic predictions for every image of `set`, in batches of 500.
+pub fn predict_all(model: &Model, set: &MnistSet) -> Vec<usize> {
+    let device = model.device();
+    let px = set.rows * set.cols;
+    let mut out = Vec::with_capacity(set.len());
+    for start in (0..set.len()).step_by(500) {
+        let n = 500.min(set.len() - start);
+        let data: Vec<f32> = set.images[start * px..(start + n) * px].iter().map(|&b| b as f32 / 255.0).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(data, [n, 1, set.rows, set.cols]), &device);
+        let pred = model.forward(x).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+        out.extend(pred.into_iter().map(|p| p as usize));
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -60,7 +83,9 @@ pub struct EvalReport {
     pub per_class: Vec<ClassReport>,
 }
 
-pub fn evaluate(model: &Model, set: &MnistSet, o: &EvalOptions) -> Result<EvalReport> {
+/// Accuracy and the per-class report; `o.passes == 0` skips the MC part. Image `i` uses the
+/// mask seed `o.seed + i`.
+pub fn evaluate(model: &Model, set: &MnistSet, o: &McConfig) -> Result<EvalReport> {
     let device = model.device();
     let k = model.architecture().num_classes();
     let mut count = vec![0usize; k];
@@ -69,20 +94,12 @@ pub fn evaluate(model: &Model, set: &MnistSet, o: &EvalOptions) -> Result<EvalRe
     let mut prob = vec![0f64; k];
     let mut var = vec![0f64; k];
     let mut ent = vec![0f64; k];
-    // Deterministic predictions in batches.
-    let px = set.rows * set.cols;
-    let mut det = Vec::with_capacity(set.len());
-    for start in (0..set.len()).step_by(500) {
-        let n = 500.min(set.len() - start);
-        let data: Vec<f32> = set.images[start * px..(start + n) * px].iter().map(|&b| b as f32 / 255.0).collect();
-        let x = Tensor::<4>::from_data(TensorData::new(data, [n, 1, set.rows, set.cols]), &device);
-        det.extend(model.forward(x).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().unwrap());
-    }
+    let det = predict_all(model, set);
     let bar = ProgressBar::new(set.len() as u64);
     for i in 0..set.len() {
         let y = set.label(i);
         count[y] += 1;
-        if det[i] as usize == y {
+        if det[i] == y {
             correct[y] += 1;
         }
         if o.passes > 0 {
@@ -135,7 +152,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     if let Some(n) = a.limit {
         set = set.take(n);
     }
-    let report = evaluate(&model, &set, &EvalOptions { passes: a.passes, p: a.p, seed: a.seed })?;
+    let report = evaluate(&model, &set, &a.mc.config())?;
     let json = serde_json::to_string_pretty(&report)?;
     match a.out {
         Some(p) => std::fs::write(p, json)?,

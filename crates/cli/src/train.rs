@@ -12,6 +12,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use quiver_core::data::mnist::MnistSet;
+use quiver_core::mc_dropout::McConfig;
 use quiver_core::manifest::{sha256_hex, Manifest, ModelEntry, SubsetScore, MNIST_CLASSES};
 use quiver_core::model::{Classifier, MnistCnn, Model};
 use quiver_core::weights;
@@ -20,7 +21,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::load_mnist;
-use crate::eval::{evaluate, EvalOptions};
+use crate::eval::{evaluate, predict_all};
 use crate::Backend;
 
 /// A deterministic permutation of `0..n` for one epoch.
@@ -120,7 +121,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     }
     let train_seconds = start.elapsed().as_secs_f32();
     let model = Model::MnistCnn(model.valid()).to_device(&a.backend.device()?);
-    let report = evaluate(&model, &test, &EvalOptions { passes: a.report_passes, p: a.dropout, seed: 0 })?;
+    let report = evaluate(&model, &test, &McConfig { passes: a.report_passes, p: a.dropout, seed: 0 })?;
     println!("test accuracy {:.2} % ({} images)", report.accuracy * 100.0, report.images);
 
     let mut meta = BTreeMap::new();
@@ -178,15 +179,7 @@ fn quick_accuracy(model: &Model, set: &MnistSet) -> Result<f32> {
 }
 
 fn correct_count(model: &Model, set: &MnistSet) -> Result<usize> {
-    let device = model.device();
-    let mut correct = 0;
-    let idx: Vec<usize> = (0..set.len()).collect();
-    for chunk in idx.chunks(500) {
-        let (x, _) = batch(set, chunk, &device);
-        let pred = model.forward(x).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
-        correct += chunk.iter().zip(pred).filter(|(&i, p)| set.label(i) as i64 == *p).count();
-    }
-    Ok(correct)
+    Ok(predict_all(model, set).into_iter().enumerate().filter(|&(i, p)| set.label(i) == p).count())
 }
 
 #[derive(Args)]
