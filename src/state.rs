@@ -5,15 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use quiver_core::attacks::{Attack, Fgsm, Iaa, Lbfgs};
 use quiver_core::mc_dropout::{MAX_P, MAX_PASSES};
-use serde::{Deserialize, Serialize};
 
 /// Largest FGSM ε offered.
 pub const MAX_EPS: f32 = 0.5;
 
 /// Which device runs the models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DevicePref {
     /// WebGPU when the browser offers an adapter, else CPU.
     Auto,
@@ -21,7 +20,70 @@ pub enum DevicePref {
     Cpu,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Benchmark modes (`?bench=1`: timings of forward / MC / FGSM; `?bench=attacks`: the attack
+/// table over 100 fixed MNIST test digits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchMode {
+    Off,
+    Speed,
+    Attacks,
+}
+
+/// The attack the attack panel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttackKind {
+    Fgsm,
+    Lbfgs,
+    Iaa,
+}
+
+impl AttackKind {
+    pub const ALL: [AttackKind; 3] = [AttackKind::Fgsm, AttackKind::Lbfgs, AttackKind::Iaa];
+
+    /// The URL / `<select>` value.
+    pub fn key(self) -> &'static str {
+        match self {
+            AttackKind::Fgsm => "fgsm",
+            AttackKind::Lbfgs => "lbfgs",
+            AttackKind::Iaa => "iaa",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.key() == k)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AttackKind::Fgsm => "FGSM (one signed-gradient step, L∞)",
+            AttackKind::Lbfgs => "L-BFGS (smallest L2 perturbation, box-constrained)",
+            AttackKind::Iaa => "IAA (imperceptible: perturbs busy regions first)",
+        }
+    }
+}
+
+/// What the attack aims for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetChoice {
+    /// Any class but the true one.
+    Untargeted,
+    /// The clean image's most likely other class (the seed's default target).
+    RunnerUp,
+    Class(usize),
+}
+
+impl TargetChoice {
+    /// The URL / `<select>` value.
+    pub fn key(self) -> String {
+        match self {
+            TargetChoice::Untargeted => "none".into(),
+            TargetChoice::RunnerUp => "auto".into(),
+            TargetChoice::Class(k) => k.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
     /// Model id from `weights/manifest.json`.
     pub model: String,
@@ -33,13 +95,16 @@ pub struct AppState {
     pub p: f32,
     /// Seed of the dropout masks.
     pub seed: u64,
-    /// FGSM ε.
-    pub eps: f32,
-    /// Target class of the attack; `None` = untargeted.
-    pub target: Option<usize>,
+    /// The attack the attack panel runs, and each attack's parameters (core's own structs,
+    /// validated by core's rules).
+    pub attack: AttackKind,
+    pub fgsm: Fgsm,
+    pub lbfgs: Lbfgs,
+    pub iaa: Iaa,
+    pub target: TargetChoice,
     pub device: DevicePref,
     /// Benchmark mode.
-    pub bench: bool,
+    pub bench: BenchMode,
 }
 
 impl Default for AppState {
@@ -50,12 +115,26 @@ impl Default for AppState {
             passes: 50,
             p: 0.25,
             seed: 0,
-            eps: 0.1,
-            target: None,
+            attack: AttackKind::Fgsm,
+            fgsm: Fgsm::default(),
+            lbfgs: Lbfgs::default(),
+            iaa: Iaa::default(),
+            target: TargetChoice::Untargeted,
             device: DevicePref::Auto,
-            bench: false,
+            bench: BenchMode::Off,
         }
     }
+}
+
+const NUMBER: &str = "not a number";
+const WHOLE: &str = "not a whole number";
+
+fn finite(x: &f32) -> bool {
+    x.is_finite()
+}
+
+fn any<T>(_: &T) -> bool {
+    true
 }
 
 fn parse<T: std::str::FromStr>(notes: &mut Vec<String>, key: &str, v: &str, ok: impl Fn(&T) -> bool, rule: &str) -> Option<T> {
@@ -97,22 +176,53 @@ impl AppState {
                 }
                 "p" => s.p = parse(n, &k, &v, |x: &f32| (0.0..=MAX_P).contains(x), "p must be in [0, 0.5]").unwrap_or(s.p),
                 "seed" => s.seed = parse(n, &k, &v, |_: &u64| true, "the seed must be a whole number").unwrap_or(s.seed),
-                "eps" => s.eps = parse(n, &k, &v, |x: &f32| (0.0..=MAX_EPS).contains(x), "ε must be in [0, 0.5]").unwrap_or(s.eps),
-                "target" => {
-                    if v.is_empty() || v == "none" {
-                        s.target = None
-                    } else {
-                        s.target = parse(n, &k, &v, |x: &usize| *x < 10, "the target must be a class 0–9").or(s.target)
+                "attack" => match AttackKind::from_key(&v) {
+                    Some(a) => s.attack = a,
+                    None => n.push(format!("ignored attack={v:?}: use fgsm, lbfgs or iaa")),
+                },
+                "eps" => s.fgsm.eps = parse(n, &k, &v, |x: &f32| (0.0..=MAX_EPS).contains(x), "ε must be in [0, 0.5]").unwrap_or(s.fgsm.eps),
+                "lbfgs_c" => s.lbfgs.c_init = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.lbfgs.c_init),
+                "lbfgs_steps" => s.lbfgs.c_steps = parse(n, &k, &v, any, WHOLE).unwrap_or(s.lbfgs.c_steps),
+                "lbfgs_iter" => s.lbfgs.max_iter = parse(n, &k, &v, any, WHOLE).unwrap_or(s.lbfgs.max_iter),
+                "lbfgs_mem" => s.lbfgs.memory = parse(n, &k, &v, any, WHOLE).unwrap_or(s.lbfgs.memory),
+                "iaa_n" => s.iaa.n = parse(n, &k, &v, any, WHOLE).unwrap_or(s.iaa.n),
+                "iaa_m" => s.iaa.m = parse(n, &k, &v, any, WHOLE).unwrap_or(s.iaa.m),
+                "iaa_delta" => s.iaa.delta = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.delta),
+                "iaa_dmax" => s.iaa.d_max = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.d_max),
+                "iaa_kappa" => s.iaa.margin = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.margin),
+                "iaa_iter" => s.iaa.max_iter = parse(n, &k, &v, any, WHOLE).unwrap_or(s.iaa.max_iter),
+                "target" => match v.as_str() {
+                    "" | "none" => s.target = TargetChoice::Untargeted,
+                    "auto" => s.target = TargetChoice::RunnerUp,
+                    _ => {
+                        if let Some(t) = parse(n, &k, &v, |x: &usize| *x < 10, "the target must be none, auto or a class 0–9") {
+                            s.target = TargetChoice::Class(t)
+                        }
                     }
-                }
+                },
                 "device" => match v.as_str() {
                     "auto" => s.device = DevicePref::Auto,
                     "cpu" => s.device = DevicePref::Cpu,
                     _ => n.push(format!("ignored device={v:?}: use auto or cpu")),
                 },
-                "bench" => s.bench = v == "1" || v == "true",
+                "bench" => match v.as_str() {
+                    "1" | "true" => s.bench = BenchMode::Speed,
+                    "attacks" => s.bench = BenchMode::Attacks,
+                    "" | "0" | "false" => s.bench = BenchMode::Off,
+                    _ => n.push(format!("ignored bench={v:?}: use 1 or attacks")),
+                },
                 _ => {}
             }
+        }
+        // Out-of-range attack parameters: core's own rule is the message.
+        let d = Self::default();
+        if let Err(e) = s.lbfgs.validate() {
+            notes.push(format!("ignored the L-BFGS parameters in the address: {e}"));
+            s.lbfgs = d.lbfgs;
+        }
+        if let Err(e) = s.iaa.validate() {
+            notes.push(format!("ignored the IAA parameters in the address: {e}"));
+            s.iaa = d.iaa;
         }
         (s, notes)
     }
@@ -136,17 +246,38 @@ impl AppState {
         if self.seed != d.seed {
             m.insert("seed", self.seed.to_string());
         }
-        if self.eps != d.eps {
-            m.insert("eps", self.eps.to_string());
+        if self.attack != d.attack {
+            m.insert("attack", self.attack.key().into());
         }
-        if let Some(t) = self.target {
-            m.insert("target", t.to_string());
+        if self.fgsm.eps != d.fgsm.eps {
+            m.insert("eps", self.fgsm.eps.to_string());
+        }
+        let (l, dl) = (&self.lbfgs, &d.lbfgs);
+        let (i, di) = (&self.iaa, &d.iaa);
+        for (key, value, default) in [
+            ("lbfgs_c", l.c_init.to_string(), dl.c_init.to_string()),
+            ("lbfgs_steps", l.c_steps.to_string(), dl.c_steps.to_string()),
+            ("lbfgs_iter", l.max_iter.to_string(), dl.max_iter.to_string()),
+            ("lbfgs_mem", l.memory.to_string(), dl.memory.to_string()),
+            ("iaa_n", i.n.to_string(), di.n.to_string()),
+            ("iaa_m", i.m.to_string(), di.m.to_string()),
+            ("iaa_delta", i.delta.to_string(), di.delta.to_string()),
+            ("iaa_dmax", i.d_max.to_string(), di.d_max.to_string()),
+            ("iaa_kappa", i.margin.to_string(), di.margin.to_string()),
+            ("iaa_iter", i.max_iter.to_string(), di.max_iter.to_string()),
+        ] {
+            if value != default {
+                m.insert(key, value);
+            }
+        }
+        if self.target != d.target {
+            m.insert("target", self.target.key());
         }
         if self.device != d.device {
             m.insert("device", "cpu".into());
         }
-        if self.bench {
-            m.insert("bench", "1".into());
+        if self.bench != BenchMode::Off {
+            m.insert("bench", if self.bench == BenchMode::Speed { "1" } else { "attacks" }.into());
         }
         serde_urlencoded::to_string(m.into_iter().collect::<Vec<_>>()).expect("plain pairs encode")
     }
@@ -164,10 +295,13 @@ mod tests {
             passes: 120,
             p: 0.3,
             seed: 42,
-            eps: 0.15,
-            target: Some(3),
+            attack: AttackKind::Iaa,
+            fgsm: Fgsm::new(0.15),
+            lbfgs: Lbfgs { c_init: 0.5, c_steps: 3, max_iter: 20, memory: 5, ..Lbfgs::default() },
+            iaa: Iaa { n: 5, m: 4, delta: 0.1, d_max: 0.2, margin: 0.1, max_iter: 50 },
+            target: TargetChoice::Class(3),
             device: DevicePref::Cpu,
-            bench: true,
+            bench: BenchMode::Attacks,
         };
         let q = s.to_query();
         let (back, notes) = AppState::from_query(&format!("?{q}"));
@@ -184,5 +318,33 @@ mod tests {
         assert!(notes.iter().any(|n| n.contains("T must be 1–500")));
         let (s, notes) = AppState::from_query("%%%&&==");
         assert!(s == AppState::default() && notes.len() <= 1);
+    }
+
+    #[test]
+    fn targets_and_attacks_round_trip() {
+        for target in [TargetChoice::Untargeted, TargetChoice::RunnerUp, TargetChoice::Class(0), TargetChoice::Class(9)] {
+            for attack in AttackKind::ALL {
+                let s = AppState { target, attack, ..AppState::default() };
+                let (back, notes) = AppState::from_query(&s.to_query());
+                assert_eq!(back, s);
+                assert!(notes.is_empty(), "{notes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_attack_parameters_are_ignored_with_core_s_message() {
+        let (s, notes) = AppState::from_query("attack=iaa&iaa_m=0&iaa_n=4&lbfgs_steps=0&attack=pgd&iaa_delta=x");
+        assert_eq!(s.attack, AttackKind::Iaa);
+        assert_eq!(s.iaa, Iaa::default());
+        assert_eq!(s.lbfgs, Lbfgs::default());
+        assert!(notes.iter().any(|n| n.contains("iaa_delta") && n.contains("not a number")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("attack=\"pgd\"")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("IAA") && n.contains("odd")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("L-BFGS") && n.contains("c steps")), "{notes:?}");
+        // Valid values are kept.
+        let (s, notes) = AppState::from_query("iaa_n=5&iaa_m=3&lbfgs_c=2");
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!((s.iaa.n, s.iaa.m, s.lbfgs.c_init), (5, 3, 2.0));
     }
 }
