@@ -1,10 +1,11 @@
 //! plotly charts (plotly.js is vendored: `vendor/plotly-cartesian.min.js`).
 
 use plotly::box_plot::BoxPoints;
-use plotly::common::{ErrorData, ErrorType, Marker, Title};
+use plotly::common::{AxisSide, DashType, ErrorData, ErrorType, Line, Marker, Mode, Title};
 use plotly::configuration::DisplayModeBar;
-use plotly::layout::{Axis, BarMode, BoxMode, Layout, Margin};
-use plotly::{Bar, BoxPlot, Configuration, Plot};
+use plotly::layout::{Axis, BarMode, BoxMode, Layout, Margin, RangeMode};
+use plotly::{Bar, BoxPlot, Configuration, Plot, Scatter};
+use quiver_core::attacks::TrajectoryPoint;
 use quiver_core::mc_dropout::McSummary;
 
 fn base_layout(title: &str, y: &str) -> Layout {
@@ -66,6 +67,36 @@ pub fn compare_chart(before: &McSummary, after: &McSummary, classes: &[String]) 
         plot,
         base_layout("MC-dropout mean softmax (± std): original vs adversarial", "probability").bar_mode(BarMode::Group).box_mode(BoxMode::Group),
     )
+}
+
+/// An attack's trajectory: goal and best-other probabilities and the success gap (left axis),
+/// L2 and, for IAA, the perceptual distance D (right axis) against the iteration.
+pub fn trajectory_chart(points: &[TrajectoryPoint], goal_name: &str, title: &str) -> Plot {
+    let x: Vec<usize> = points.iter().map(|p| p.iteration).collect();
+    let series = |f: &dyn Fn(&TrajectoryPoint) -> f32| points.iter().map(f).collect::<Vec<f32>>();
+    let line = |name: &str, y: Vec<f32>, color: &'static str, dash: DashType, axis: &str| {
+        Scatter::new(x.clone(), y)
+            .name(name)
+            .mode(if points.len() < 3 { Mode::LinesMarkers } else { Mode::Lines })
+            .line(Line::new().color(color).dash(dash))
+            .y_axis(axis)
+    };
+    let mut plot = Plot::new();
+    plot.add_trace(line(&format!("P({goal_name})"), series(&|p| p.goal_prob), "#3b6fd8", DashType::Solid, "y"));
+    plot.add_trace(line("best other P", series(&|p| p.best_other_prob), "#d8643b", DashType::Solid, "y"));
+    plot.add_trace(line("gap (> 0: goal reached)", series(&|p| p.gap), "#2a9d4b", DashType::Dot, "y"));
+    plot.add_trace(line("L2 distance", series(&|p| p.l2), "#7a4bb0", DashType::Dash, "y2"));
+    if points.iter().any(|p| p.perceptual_distance.is_some()) {
+        plot.add_trace(line("perceptual distance D", series(&|p| p.perceptual_distance.unwrap_or(0.0)), "#b0447a", DashType::DashDot, "y2"));
+    }
+    let layout = Layout::new()
+        .title(Title::with_text(title))
+        .height(320)
+        .margin(Margin::new().top(40).bottom(40).left(50).right(50))
+        .x_axis(Axis::new().title(Title::with_text("iteration")))
+        .y_axis(Axis::new().title(Title::with_text("probability / gap")).range(vec![-1.05, 1.05]))
+        .y_axis2(Axis::new().title(Title::with_text("distance")).overlaying("y").side(AxisSide::Right).range_mode(RangeMode::ToZero));
+    finish(plot, layout)
 }
 
 fn plotly_loaded() -> bool {
