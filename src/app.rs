@@ -5,12 +5,13 @@ use leptos::task::spawn_local;
 use quiver_core::data::mnist::MnistSet;
 use quiver_core::manifest::Manifest;
 
+use crate::components::attack_bench::AttackBenchPanel;
 use crate::components::attack_panel::AttackPanel;
 use crate::components::bench::BenchPanel;
 use crate::components::mc_panel::McPanel;
 use crate::components::sample_picker::SamplePicker;
 use crate::runtime::{self, Compute, Engine};
-use crate::state::{AppState, DevicePref};
+use crate::state::{AppState, BenchMode, DevicePref};
 
 /// The image the model sees.
 #[derive(Clone, Debug, PartialEq)]
@@ -233,10 +234,11 @@ pub fn App() -> impl IntoView {
             <SamplePicker/>
             <McPanel/>
             <AttackPanel/>
-            {bench.then(|| view! { <BenchPanel/> })}
+            {(bench == BenchMode::Speed).then(|| view! { <BenchPanel/> })}
+            {(bench == BenchMode::Attacks).then(|| view! { <AttackBenchPanel/> })}
         </main>
         <footer>
-            "Quiver — MC dropout (Gal & Ghahramani 2016) and FGSM (Goodfellow et al. 2015) on the seed report's MNIST CNN. "
+            "Quiver — MC dropout (Gal & Ghahramani 2016), FGSM (Goodfellow et al. 2015), L-BFGS (Szegedy et al. 2013) and IAA (seed report §4.4) on the seed report's MNIST CNN. "
             "Models: Burn; charts: plotly.js (vendored). No data leaves this page."
         </footer>
     }

@@ -1,5 +1,6 @@
 //! One component per panel.
 
+pub mod attack_bench;
 pub mod attack_panel;
 pub mod bench;
 pub mod charts;

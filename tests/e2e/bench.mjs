@@ -1,8 +1,10 @@
 // Benchmark the built site in headless Chromium: opens ?bench=1 (and ?bench=1&device=cpu),
 // prints the app's JSON report and a summary, plus raw and gzip sizes of the wasm module and
-// plotly.js in dist/.
+// plotly.js in dist/. With --attacks it opens ?bench=attacks&device=cpu instead: FGSM (ε 0.1,
+// 0.2), L-BFGS and IAA on the first 100 MNIST test digits (tests/fixtures/mnist-test-subset,
+// served at fixtures/), compare with `quiver attack --indices 0-99`.
 //
-//   node tests/e2e/bench.mjs [--json]       (QUIVER_DIST=path overrides ../../dist)
+//   node tests/e2e/bench.mjs [--json] [--attacks]   (QUIVER_DIST=path overrides ../../dist)
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DIST = resolve(process.env.QUIVER_DIST ?? join(here, '../../dist'));
 const PREFIX = '/quiver/';
 const jsonOnly = process.argv.includes('--json');
+const attacks = process.argv.includes('--attacks');
 const out = (...a) => { if (!jsonOnly) console.log(...a); };
 
 if (!existsSync(join(DIST, 'index.html'))) {
@@ -37,23 +40,24 @@ const assets = [
   ...files.filter((f) => /quiver.*\.js$/.test(f) && !f.includes('plotly')),
 ].map(sizes);
 
-const server = await startServer({ root: DIST, prefix: PREFIX });
+const server = await startServer({ root: DIST, prefix: PREFIX, mounts: { 'fixtures/': join(here, '../fixtures') } });
 const { browser, close } = await launch();
 const chromiumVersion = browser.version();
 const reports = {};
 let failed = false;
 try {
-  for (const query of ['?bench=1', '?bench=1&device=cpu']) {
+  for (const query of attacks ? ['?bench=attacks&device=cpu'] : ['?bench=1', '?bench=1&device=cpu']) {
     const context = await browser.newContext();
     const page = await context.newPage();
     const w = watch(page, { origin: server.origin, prefix: PREFIX });
-    const line = new Promise((ok) => page.on('console', (m) => m.text().startsWith('QUIVER_BENCH ') && ok(m.text())));
+    const tag = attacks ? 'QUIVER_ATTACK_BENCH ' : 'QUIVER_BENCH ';
+    const line = new Promise((ok) => page.on('console', (m) => m.text().startsWith(tag) && ok(m.text())));
     const t0 = Date.now();
     await page.goto(server.url + query);
-    await page.waitForFunction(() => document.querySelector('#bench-result')?.textContent.trim().startsWith('{'), null, { timeout: 300_000 });
+    await page.waitForFunction(() => document.querySelector('#bench-result')?.textContent.trim().startsWith('{'), null, { timeout: attacks ? 3_600_000 : 300_000 });
     const report = JSON.parse(await page.textContent('#bench-result'));
     const logged = await Promise.race([line, new Promise((ok) => setTimeout(() => ok(null), 5000))]);
-    if (!logged) console.error(`warning: no QUIVER_BENCH console line for ${query}`);
+    if (!logged) console.error(`warning: no ${tag.trim()} console line for ${query}`);
     const problems = w.problems();
     if (problems.length) {
       failed = true;
@@ -67,6 +71,16 @@ try {
   await server.close();
 }
 
+if (attacks && !jsonOnly) {
+  const r = Object.values(reports)[0];
+  out(`\nAttacks, untargeted, first ${r.rows[0]?.images} MNIST test digits, ${r.model}, ${r.device} (headless Chromium ${chromiumVersion})`);
+  out('| attack | parameters | success | mean L2 | mean L∞ | mean D | mean iterations | mean ms / image |');
+  out('|---|---|---|---|---|---|---|---|');
+  for (const x of r.rows) {
+    out(`| ${x.attack} | ${x.parameters} | ${(100 * x.success_rate).toFixed(1)} % | ${x.mean_l2.toFixed(3)} | ${x.mean_linf.toFixed(3)} | ${x.mean_perceptual_distance.toFixed(4)} | ${x.mean_iterations.toFixed(1)} | ${x.mean_ms.toFixed(1)} |`);
+  }
+  process.exit(failed ? 1 : 0);
+}
 if (jsonOnly) {
   console.log(JSON.stringify({ chromium: chromiumVersion, reports, assets }, null, 2));
 } else {

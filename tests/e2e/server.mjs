@@ -1,8 +1,9 @@
 // A tiny static file server for the built site (no dependencies).
 //
-// As a module: startServer({ root, prefix, port }) serves `root` under the URL path `prefix`
+// As a module: startServer({ root, prefix, port, mounts }) serves `root` under the URL path `prefix`
 // (default "/quiver/": the e2e suite opens the app from a sub-path to prove that every asset URL
-// is relative). As a command: node server.mjs <dir> [port] [prefix]
+// is relative). `mounts` maps sub-paths of `prefix` to other folders, e.g. { 'fixtures/': dir }
+// (the attack benchmark reads the committed test digits that way). As a command: node server.mjs <dir> [port] [prefix]
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { resolve, join, extname, sep } from 'node:path';
@@ -22,8 +23,8 @@ const TYPES = {
   '.ico': 'image/x-icon',
 };
 
-export function startServer({ root, prefix = '/quiver/', port = 0, host = '127.0.0.1', log = false } = {}) {
-  const base = resolve(root);
+export function startServer({ root, prefix = '/quiver/', port = 0, host = '127.0.0.1', log = false, mounts = {} } = {}) {
+  const roots = Object.entries(mounts).map(([sub, dir]) => [prefix + sub, resolve(dir)]);
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     let path;
@@ -42,7 +43,8 @@ export function startServer({ root, prefix = '/quiver/', port = 0, host = '127.0
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found (the site lives under ' + prefix + ')');
       return;
     }
-    let file = join(base, path.slice(prefix.length));
+    const [mount, base] = roots.find(([sub]) => path.startsWith(sub)) ?? [prefix, resolve(root)];
+    let file = join(base, path.slice(mount.length));
     if (file !== base && !file.startsWith(base + sep)) {
       res.writeHead(403).end();
       return;
