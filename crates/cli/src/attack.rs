@@ -199,7 +199,8 @@ pub fn parse_indices(s: &str) -> Result<Vec<usize>> {
 }
 
 pub fn run(a: AttackArgs) -> Result<()> {
-    let model = load_model(&a.weights, a.backend)?;
+    let model = load_model(&a.weights, None, a.backend)?;
+    anyhow::ensure!(model.architecture() == quiver_core::Architecture::MnistCnn, "the attack command handles MNIST models only");
     let (attack, parameters): (Box<dyn Attack>, serde_json::Value) = match a.attack {
         AttackKind::Fgsm => (Box::new(Fgsm::new(a.eps)), serde_json::json!({ "eps": a.eps })),
         AttackKind::Lbfgs => {

@@ -6,14 +6,14 @@ use anyhow::{Context, Result};
 use burn::tensor::{Tensor, TensorData};
 use clap::Args;
 use indicatif::ProgressBar;
-use quiver_core::data::mnist::MnistSet;
+use quiver_core::data::ImageSet;
 use quiver_core::mc_dropout::{mc_dropout, McConfig};
 use quiver_core::metrics::ClassReport;
 use quiver_core::model::{Architecture, Classifier, Model};
 use quiver_core::weights;
 use serde::Serialize;
 
-use crate::data::load_mnist;
+use crate::data::{load_split, Split};
 use crate::Backend;
 
 #[derive(Args)]
@@ -21,9 +21,13 @@ pub struct EvalArgs {
     /// Weights file (safetensors).
     #[arg(long)]
     pub weights: PathBuf,
-    /// Directory with t10k IDX files (the full test set, or a committed subset).
+    /// The data directory (as for `train`: MNIST t10k IDX files, the CIFAR-10 folder, the STL-10
+    /// binaries), or a committed subset (the MNIST subset folder or a colour grid PNG).
     #[arg(long, default_value = "../shared/data/mnist")]
     pub data: PathBuf,
+    /// The architecture, when the file's metadata does not name it.
+    #[arg(long, value_parser = |s: &str| Architecture::from_name(s).ok_or(format!("unknown architecture {s}")))]
+    pub arch: Option<Architecture>,
     /// Evaluate only the first N test images.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -57,14 +61,15 @@ impl McArgs {
 }
 
 /// Deterministic predictions for every image of `set`, in batches of 500.
-pub fn predict_all(model: &Model, set: &MnistSet) -> Vec<usize> {
+pub fn predict_all(model: &Model, set: &ImageSet) -> Vec<usize> {
     let device = model.device();
-    let px = set.rows * set.cols;
+    let [c, h, w] = set.shape();
+    let px = set.pixels();
     let mut out = Vec::with_capacity(set.len());
     for start in (0..set.len()).step_by(500) {
         let n = 500.min(set.len() - start);
         let data: Vec<f32> = set.images[start * px..(start + n) * px].iter().map(|&b| b as f32 / 255.0).collect();
-        let x = Tensor::<4>::from_data(TensorData::new(data, [n, 1, set.rows, set.cols]), &device);
+        let x = Tensor::<4>::from_data(TensorData::new(data, [n, c, h, w]), &device);
         let pred = model.forward(x).argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
         out.extend(pred.into_iter().map(|p| p as usize));
     }
@@ -85,7 +90,7 @@ pub struct EvalReport {
 
 /// Accuracy and the per-class report; `o.passes == 0` skips the MC part. Image `i` uses the
 /// mask seed `o.seed + i`.
-pub fn evaluate(model: &Model, set: &MnistSet, o: &McConfig) -> Result<EvalReport> {
+pub fn evaluate(model: &Model, set: &ImageSet, o: &McConfig) -> Result<EvalReport> {
     let device = model.device();
     let k = model.architecture().num_classes();
     let mut count = vec![0usize; k];
@@ -95,6 +100,7 @@ pub fn evaluate(model: &Model, set: &MnistSet, o: &McConfig) -> Result<EvalRepor
     let mut var = vec![0f64; k];
     let mut ent = vec![0f64; k];
     let det = predict_all(model, set);
+    let [ch, h, w] = set.shape();
     let bar = ProgressBar::new(set.len() as u64);
     for i in 0..set.len() {
         let y = set.label(i);
@@ -103,7 +109,7 @@ pub fn evaluate(model: &Model, set: &MnistSet, o: &McConfig) -> Result<EvalRepor
             correct[y] += 1;
         }
         if o.passes > 0 {
-            let x = Tensor::<4>::from_data(TensorData::new(set.image(i), [1, 1, set.rows, set.cols]), &device);
+            let x = Tensor::<4>::from_data(TensorData::new(set.image(i), [1, ch, h, w]), &device);
             let cfg = McConfig { passes: o.passes, p: o.p, seed: o.seed.wrapping_add(i as u64) };
             let s = mc_dropout(model, x, &cfg).context("MC dropout")?;
             if s.predicted == y {
@@ -140,15 +146,25 @@ pub fn evaluate(model: &Model, set: &MnistSet, o: &McConfig) -> Result<EvalRepor
     })
 }
 
-pub fn load_model(path: &std::path::Path, backend: Backend) -> Result<Model> {
+/// Load a weights file. The architecture is `arch` if given, else the one the file's metadata
+/// names, else the one its manifest entry names, else `mnist_cnn`.
+pub fn load_model(path: &std::path::Path, arch: Option<Architecture>, backend: Backend) -> Result<Model> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    weights::load(&bytes, Architecture::MnistCnn, &backend.device()?)
-        .with_context(|| format!("loading {}", path.display()))
+    let from_manifest = || -> Option<Architecture> {
+        let m = quiver_core::manifest::Manifest::from_json(&std::fs::read_to_string(path.with_file_name("manifest.json")).ok()?).ok()?;
+        let file = path.file_name()?.to_string_lossy().to_string();
+        m.models.iter().find(|e| e.file == file).map(|e| e.architecture)
+    };
+    let arch = arch
+        .or_else(|| weights::architecture_of(&bytes))
+        .or_else(from_manifest)
+        .unwrap_or(Architecture::MnistCnn);
+    weights::load(&bytes, arch, &backend.device()?).with_context(|| format!("loading {} as {}", path.display(), arch.name()))
 }
 
 pub fn run(a: EvalArgs) -> Result<()> {
-    let model = load_model(&a.weights, a.backend)?;
-    let mut set = load_mnist(&a.data, "t10k")?;
+    let model = load_model(&a.weights, a.arch, a.backend)?;
+    let mut set = load_split(model.architecture(), &a.data, Split::Test)?;
     if let Some(n) = a.limit {
         set = set.take(n);
     }

@@ -10,7 +10,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 use thiserror::Error;
 
-use crate::model::{Architecture, MnistCnn, Model};
+use crate::model::{AlexNet, Architecture, MnistCnn, Model};
 
 #[derive(Debug, Error, PartialEq)]
 pub enum WeightsError {
@@ -100,6 +100,12 @@ impl Reader<'_> {
     }
 }
 
+/// The architecture named in the file's `__metadata__` (`architecture`), if any.
+pub fn architecture_of(bytes: &[u8]) -> Option<Architecture> {
+    let (_, meta) = SafeTensors::read_metadata(bytes).ok()?;
+    Architecture::from_name(meta.metadata().as_ref()?.get("architecture")?)
+}
+
 /// Build a model from a safetensors file after checking it against `arch`.
 pub fn load(bytes: &[u8], arch: Architecture, device: &Device) -> Result<Model, WeightsError> {
     let st = parse(bytes)?;
@@ -116,6 +122,18 @@ pub fn load(bytes: &[u8], arch: Architecture, device: &Device) -> Result<Model, 
             m.fc.bias = Some(Param::from_tensor(r.tensor("fc.bias")?));
             Ok(Model::MnistCnn(m))
         }
+        Architecture::AlexnetCifar10 | Architecture::AlexnetStl10 => {
+            let mut m = AlexNet::init(arch, device);
+            for (name, conv) in m.convs_mut() {
+                conv.weight = Param::from_tensor(r.tensor(&format!("{name}.weight"))?);
+                conv.bias = Some(Param::from_tensor(r.tensor(&format!("{name}.bias"))?));
+            }
+            for (name, fc) in m.linears_mut() {
+                fc.weight = Param::from_tensor(r.linear(&format!("{name}.weight"))?);
+                fc.bias = Some(Param::from_tensor(r.tensor(&format!("{name}.bias"))?));
+            }
+            Ok(Model::AlexNet(m))
+        }
     }
 }
 
@@ -125,13 +143,27 @@ fn host<const D: usize>(t: Tensor<D>) -> (Vec<usize>, Vec<f32>) {
     (shape, data.convert::<f32>().try_to_vec::<f32>().expect("f32"))
 }
 
+/// How the tensors of a saved file are stored. Computation is always F32; F16 halves the file
+/// (loading converts back to F32).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoreDtype {
+    #[default]
+    F32,
+    F16,
+}
+
 /// Serialise a model to safetensors (F32) with PyTorch names and layouts. `metadata` goes into
 /// the file's `__metadata__`.
 pub fn save(model: &Model, metadata: BTreeMap<String, String>) -> Vec<u8> {
+    save_as(model, metadata, StoreDtype::F32)
+}
+
+/// [`save`] with a choice of storage dtype.
+pub fn save_as(model: &Model, metadata: BTreeMap<String, String>, dtype: StoreDtype) -> Vec<u8> {
     let mut tensors: Vec<(String, (Vec<usize>, Vec<f32>))> = Vec::new();
+    let bias = |b: &Option<Param<Tensor<1>>>| host(b.as_ref().expect("bias").val());
     match model {
         Model::MnistCnn(m) => {
-            let bias = |b: &Option<Param<Tensor<1>>>| host(b.as_ref().expect("bias").val());
             tensors.push(("conv1.weight".into(), host(m.conv1.weight.val())));
             tensors.push(("conv1.bias".into(), bias(&m.conv1.bias)));
             tensors.push(("conv2.weight".into(), host(m.conv2.weight.val())));
@@ -139,14 +171,34 @@ pub fn save(model: &Model, metadata: BTreeMap<String, String>) -> Vec<u8> {
             tensors.push(("fc.weight".into(), host(m.fc.weight.val().transpose())));
             tensors.push(("fc.bias".into(), bias(&m.fc.bias)));
         }
+        Model::AlexNet(m) => {
+            for (name, conv) in m.convs() {
+                tensors.push((format!("{name}.weight"), host(conv.weight.val())));
+                tensors.push((format!("{name}.bias"), bias(&conv.bias)));
+            }
+            for (name, fc) in m.linears() {
+                tensors.push((format!("{name}.weight"), host(fc.weight.val().transpose())));
+                tensors.push((format!("{name}.bias"), bias(&fc.bias)));
+            }
+        }
     }
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .into_iter()
-        .map(|(n, (shape, v))| (n, shape, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .map(|(n, (shape, v))| {
+            let b = match dtype {
+                StoreDtype::F32 => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                StoreDtype::F16 => v.iter().flat_map(|&x| half::f16::from_f32(x).to_le_bytes()).collect(),
+            };
+            (n, shape, b)
+        })
         .collect();
+    let st_dtype = match dtype {
+        StoreDtype::F32 => Dtype::F32,
+        StoreDtype::F16 => Dtype::F16,
+    };
     let views: Vec<(String, TensorView<'_>)> = bytes
         .iter()
-        .map(|(n, s, b)| (n.clone(), TensorView::new(Dtype::F32, s.clone(), b).expect("valid view")))
+        .map(|(n, s, b)| (n.clone(), TensorView::new(st_dtype, s.clone(), b).expect("valid view")))
         .collect();
     let meta: std::collections::HashMap<String, String> = metadata.into_iter().collect();
     safetensors::serialize(views, Some(meta)).expect("serialise safetensors")

@@ -1,11 +1,13 @@
 //! The classifiers. Each model owns its input definition: images come in as pixels in [0, 1],
 //! shaped `[batch, channels, height, width]`; any normalisation happens inside `forward`.
 
+pub mod alexnet;
 pub mod mnist_cnn;
 
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+pub use alexnet::AlexNet;
 pub use mnist_cnn::MnistCnn;
 
 /// The architectures Quiver knows, as named in `weights/manifest.json`.
@@ -14,13 +16,45 @@ pub use mnist_cnn::MnistCnn;
 pub enum Architecture {
     /// The seed report's MNIST CNN (§2.2.1).
     MnistCnn,
+    /// AlexNet (§2.2.2) scaled down, for 3×32×32 CIFAR-10 images.
+    AlexnetCifar10,
+    /// AlexNet (§2.2.2) scaled down, for 3×96×96 STL-10 images (11×11/4 stem).
+    AlexnetStl10,
 }
 
+/// CIFAR-10 classes in the official label order 0..9.
+pub const CIFAR10_CLASSES: [&str; 10] =
+    ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+/// STL-10 classes in the official label order (labels 1..10 in the files map to 0..9).
+pub const STL10_CLASSES: [&str; 10] =
+    ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"];
+/// MNIST digits.
+pub const MNIST_CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
 impl Architecture {
+    /// Every architecture, in declaration order.
+    pub const ALL: [Architecture; 3] = [Architecture::MnistCnn, Architecture::AlexnetCifar10, Architecture::AlexnetStl10];
+
+    /// Parse the manifest/CLI name (`mnist_cnn`, `alexnet_cifar10`, `alexnet_stl10`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Class names in label order.
+    pub fn class_names(self) -> [&'static str; 10] {
+        match self {
+            Architecture::MnistCnn => MNIST_CLASSES,
+            Architecture::AlexnetCifar10 => CIFAR10_CLASSES,
+            Architecture::AlexnetStl10 => STL10_CLASSES,
+        }
+    }
+
     /// `[channels, height, width]` of one input image.
     pub fn input_shape(self) -> [usize; 3] {
         match self {
             Architecture::MnistCnn => [1, 28, 28],
+            Architecture::AlexnetCifar10 => alexnet::CIFAR10.input,
+            Architecture::AlexnetStl10 => alexnet::STL10.input,
         }
     }
 
@@ -36,12 +70,22 @@ impl Architecture {
                 .iter()
                 .map(|(n, s)| (*n, s.to_vec()))
                 .collect(),
+            Architecture::AlexnetCifar10 => alexnet::CIFAR10_TENSOR_SPECS
+                .iter()
+                .map(|(n, s)| (*n, s.to_vec()))
+                .collect(),
+            Architecture::AlexnetStl10 => alexnet::STL10_TENSOR_SPECS
+                .iter()
+                .map(|(n, s)| (*n, s.to_vec()))
+                .collect(),
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Architecture::MnistCnn => "mnist_cnn",
+            Architecture::AlexnetCifar10 => "alexnet_cifar10",
+            Architecture::AlexnetStl10 => "alexnet_stl10",
         }
     }
 }
@@ -72,18 +116,22 @@ pub trait Classifier {
 #[derive(Clone, Debug)]
 pub enum Model {
     MnistCnn(MnistCnn),
+    /// Either AlexNet preset (the architecture is part of the model).
+    AlexNet(AlexNet),
 }
 
 impl Model {
     pub fn init(arch: Architecture, device: &Device) -> Self {
         match arch {
             Architecture::MnistCnn => Model::MnistCnn(MnistCnn::init(device)),
+            Architecture::AlexnetCifar10 | Architecture::AlexnetStl10 => Model::AlexNet(AlexNet::init(arch, device)),
         }
     }
 
     fn inner(&self) -> &dyn Classifier {
         match self {
             Model::MnistCnn(m) => m,
+            Model::AlexNet(m) => m,
         }
     }
 
@@ -92,6 +140,7 @@ impl Model {
         use burn::module::Module;
         match self {
             Model::MnistCnn(m) => Model::MnistCnn(m.to_device(device)),
+            Model::AlexNet(m) => Model::AlexNet(m.to_device(device)),
         }
     }
 }

@@ -4,7 +4,7 @@
 use burn::tensor::Device;
 use quiver_core::data::mnist::MnistSet;
 use quiver_core::manifest::Manifest;
-use quiver_core::{weights, Architecture, Model};
+use quiver_core::{weights, Model};
 
 pub fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
@@ -18,7 +18,7 @@ pub fn shipped(id: &str) -> Model {
     let m = manifest();
     let entry = m.get(id).unwrap_or_else(|| panic!("{id} in the manifest"));
     let bytes = std::fs::read(repo(&format!("weights/{}", entry.file))).expect("weights file");
-    weights::load(&bytes, Architecture::MnistCnn, &Device::flex()).expect("shipped weights load")
+    weights::load(&bytes, entry.architecture, &Device::flex()).expect("shipped weights load")
 }
 
 pub fn subset() -> MnistSet {
