@@ -3,6 +3,10 @@
 //! MNIST-style (the recipe of the original dataset): grey-scale, invert when the background is
 //! light, crop to the digit's bounding box, scale the longer side to 20 px keeping the aspect
 //! ratio, and place it in 28×28 so that its centre of mass is at the centre.
+//!
+//! Colour models (CIFAR-10, STL-10): centre-crop to the model's aspect ratio (square), resize to
+//! its input with a triangle (bilinear) filter, RGB in CHW order; transparency is composited on
+//! white. [`for_architecture`] picks the recipe a model needs.
 
 use image::{imageops::FilterType, DynamicImage, GrayImage, ImageReader, Limits};
 use std::io::Cursor;
@@ -143,6 +147,46 @@ pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
     Ok(out)
 }
 
+/// The input `arch` expects, from an image file.
+pub fn for_architecture(bytes: &[u8], arch: crate::model::Architecture) -> Result<Vec<f32>, ImageError> {
+    let img = decode(bytes)?;
+    match arch.input_shape() {
+        [1, 28, 28] => mnist_from_image(&img),
+        shape => Ok(colour_from_image(&img, shape)),
+    }
+}
+
+/// Centre-crop `img` to the aspect ratio of `[c, h, w]`, resize to `w×h` and return CHW pixels
+/// in [0, 1] (`c` = 3: RGB; `c` = 1: luma).
+pub fn colour_from_image(img: &DynamicImage, [c, h, w]: [usize; 3]) -> Vec<f32> {
+    let (iw, ih) = (img.width() as u64, img.height() as u64);
+    // Largest crop with the target aspect ratio w:h, centred.
+    let (cw, ch) = if iw * h as u64 > ih * w as u64 { ((ih * w as u64 / h as u64).max(1), ih) } else { (iw, (iw * h as u64 / w as u64).max(1)) };
+    let (x0, y0) = ((iw - cw) / 2, (ih - ch) / 2);
+    let cropped = img.crop_imm(x0 as u32, y0 as u32, cw as u32, ch as u32);
+    // Composite transparency onto white, then resize.
+    let rgba = cropped.to_rgba8();
+    let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y);
+        let a = p[3] as u32;
+        let mix = |v: u8| ((v as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+        image::Rgb([mix(p[0]), mix(p[1]), mix(p[2])])
+    });
+    let resized = image::imageops::resize(&rgb, w as u32, h as u32, FilterType::Triangle);
+    let n = w * h;
+    let mut out = vec![0f32; c * n];
+    for (i, p) in resized.pixels().enumerate() {
+        if c == 1 {
+            out[i] = (0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32) / 255.0;
+        } else {
+            for ch in 0..3 {
+                out[ch * n + i] = p[ch] as f32 / 255.0;
+            }
+        }
+    }
+    out
+}
+
 /// Encode CHW pixels in [0, 1] as a PNG (grey for one channel, RGB for three).
 pub fn to_png(pixels: &[f32], channels: usize, width: u32, height: u32) -> Vec<u8> {
     let n = (width * height) as usize;
@@ -208,6 +252,38 @@ mod tests {
         assert_eq!(mnist_from_bytes(&png), Err(ImageError::Blank));
         png.truncate(png.len() / 2);
         assert!(matches!(mnist_from_bytes(&png), Err(ImageError::Corrupt(_))));
+    }
+
+    #[test]
+    fn colour_images_are_centre_cropped_and_resized_in_chw_order() {
+        // 90×60: a red left third, a green middle third, a blue right third. The centred 60×60
+        // crop drops half of the red and blue thirds: left quarter red, centre half green, right
+        // quarter blue.
+        let img = image::RgbImage::from_fn(90, 60, |x, _| match x {
+            0..=29 => image::Rgb([255, 0, 0]),
+            30..=59 => image::Rgb([0, 255, 0]),
+            _ => image::Rgb([0, 0, 255]),
+        });
+        let bytes = png_of(DynamicImage::ImageRgb8(img));
+        let x = for_architecture(&bytes, crate::model::Architecture::AlexnetCifar10).unwrap();
+        assert_eq!(x.len(), 3 * 32 * 32);
+        let at = |c: usize, row: usize, col: usize| x[c * 1024 + row * 32 + col];
+        // Column 2 is red, columns 12–19 green, column 29 blue, in every row.
+        for row in [0, 16, 31] {
+            assert_eq!((at(0, row, 2), at(1, row, 2), at(2, row, 2)), (1.0, 0.0, 0.0));
+            assert_eq!((at(0, row, 16), at(1, row, 16), at(2, row, 16)), (0.0, 1.0, 0.0));
+            assert_eq!((at(0, row, 29), at(1, row, 29), at(2, row, 29)), (0.0, 0.0, 1.0));
+        }
+        // Red covers 15 of 60 crop columns = 8 of 32 output columns (±1 for the filter).
+        let red_cols = (0..32).filter(|&c| at(0, 16, c) > 0.5).count();
+        assert!((7..=9).contains(&red_cols), "{red_cols} red columns");
+        // A tall image keeps its vertical centre; the 96×96 preset gets 96×96.
+        let tall = image::RgbImage::from_fn(10, 40, |_, y| if (15..25).contains(&y) { image::Rgb([255, 255, 255]) } else { image::Rgb([0, 0, 0]) });
+        let y = for_architecture(&png_of(DynamicImage::ImageRgb8(tall)), crate::model::Architecture::AlexnetStl10).unwrap();
+        assert_eq!(y.len(), 3 * 96 * 96);
+        assert_eq!(y[48 * 96 + 48], 1.0, "the centre stays white");
+        // Bad files still give errors.
+        assert_eq!(for_architecture(b"text", crate::model::Architecture::AlexnetCifar10), Err(ImageError::UnknownFormat));
     }
 
     #[test]
