@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 use quiver_core::attacks::image_tensor;
 use quiver_core::manifest::{sha256_hex, Manifest, ModelEntry};
 use quiver_core::mc_dropout::{mc_probabilities, McConfig, McSummary};
+use quiver_core::model::Architecture;
 use quiver_core::{weights, Classifier, Model};
 
 /// The compute device in use, as shown to the user.
@@ -29,6 +30,8 @@ impl Compute {
 #[derive(Clone, Debug)]
 pub struct Engine {
     pub entry: ModelEntry,
+    /// Weights the user brought (not from the manifest).
+    pub custom: bool,
     pub cpu: Model,
     pub gpu: Option<Model>,
 }
@@ -92,7 +95,71 @@ pub async fn load_manifest() -> Result<Manifest, LoadError> {
 pub fn build_engine(entry: ModelEntry, bytes: &[u8], gpu: Option<&Device>) -> Result<Engine, LoadError> {
     let cpu = weights::load(bytes, entry.architecture, &Device::flex()).map_err(|e| e.to_string())?;
     let gpu = gpu.map(|d| cpu.clone().to_device(d));
-    Ok(Engine { entry, cpu, gpu })
+    Ok(Engine { entry, cpu, gpu, custom: false })
+}
+
+/// The model id of weights the user brought from `name` (a file name or a site path).
+pub fn custom_id(name: &str) -> String {
+    let clean: String = name
+        .rsplit('/')
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches(".safetensors")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .take(48)
+        .collect();
+    format!("your-{clean}")
+}
+
+/// The architecture a weights file is for: `preferred` when the file matches it exactly, else
+/// the one its metadata names or any it matches exactly. Otherwise the error lists every
+/// mismatch against the architecture the file claims (or `preferred`).
+pub fn detect_architecture(bytes: &[u8], preferred: Architecture) -> Result<Architecture, weights::WeightsError> {
+    let first = match weights::validate(bytes, preferred) {
+        Ok(()) => return Ok(preferred),
+        Err(e @ weights::WeightsError::NotSafetensors(_)) => return Err(e),
+        Err(e) => e,
+    };
+    let claimed = weights::architecture_of(bytes);
+    let candidates = claimed.into_iter().chain(Architecture::ALL).filter(|a| *a != preferred);
+    for arch in candidates {
+        if weights::validate(bytes, arch).is_ok() {
+            return Ok(arch);
+        }
+    }
+    match claimed {
+        Some(c) if c != preferred => Err(weights::validate(bytes, c).expect_err("checked above")),
+        _ => Err(first),
+    }
+}
+
+/// Check weights the user brought and build an engine for them (see [`detect_architecture`]).
+pub fn custom_engine(bytes: &[u8], name: &str, preferred: Architecture, gpu: Option<&Device>) -> Result<Engine, LoadError> {
+    let arch = detect_architecture(bytes, preferred).map_err(|e| e.to_string())?;
+    let entry = ModelEntry {
+        id: custom_id(name),
+        file: name.to_string(),
+        architecture: arch,
+        dataset: crate::state::Dataset::of(arch).label().to_string(),
+        class_names: arch.class_names().iter().map(|c| c.to_string()).collect(),
+        train_dropout: f32::NAN,
+        test_accuracy: f32::NAN,
+        test_images: 0,
+        report_passes: 0,
+        report_dropout: f32::NAN,
+        per_class: Vec::new(),
+        sha256: sha256_hex(bytes),
+        bytes: bytes.len(),
+        command: String::new(),
+        epochs: 0,
+        train_seconds: 0.0,
+        backend: String::new(),
+        subset: None,
+    };
+    let mut engine = build_engine(entry, bytes, gpu)?;
+    engine.custom = true;
+    Ok(engine)
 }
 
 /// Fetch a manifest entry's weights, verify their checksum and build the engine.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use quiver_core::attacks::{Attack, Fgsm, Iaa, Lbfgs};
 use quiver_core::mc_dropout::{MAX_P, MAX_PASSES};
+use quiver_core::model::Architecture;
 
 /// Largest FGSM ε offered.
 pub const MAX_EPS: f32 = 0.5;
@@ -18,6 +19,67 @@ pub enum DevicePref {
     Auto,
     /// Always the CPU (Flex) backend.
     Cpu,
+}
+
+/// The image collection being explored; it decides the model architecture, the class names and
+/// the bundled samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dataset {
+    Mnist,
+    Cifar10,
+    Stl10,
+}
+
+impl Dataset {
+    pub const ALL: [Dataset; 3] = [Dataset::Mnist, Dataset::Cifar10, Dataset::Stl10];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "mnist",
+            Dataset::Cifar10 => "cifar10",
+            Dataset::Stl10 => "stl10",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.key() == k)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "MNIST digits (CNN)",
+            Dataset::Cifar10 => "CIFAR-10 (AlexNet)",
+            Dataset::Stl10 => "STL-10 (AlexNet, your weights)",
+        }
+    }
+
+    pub fn architecture(self) -> Architecture {
+        match self {
+            Dataset::Mnist => Architecture::MnistCnn,
+            Dataset::Cifar10 => Architecture::AlexnetCifar10,
+            Dataset::Stl10 => Architecture::AlexnetStl10,
+        }
+    }
+
+    pub fn of(arch: Architecture) -> Self {
+        match arch {
+            Architecture::MnistCnn => Dataset::Mnist,
+            Architecture::AlexnetCifar10 => Dataset::Cifar10,
+            Architecture::AlexnetStl10 => Dataset::Stl10,
+        }
+    }
+}
+
+/// Is `path` a file of this site: relative, no scheme, no host, no way up out of the site?
+pub fn is_site_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 256
+        && !path.starts_with('/')
+        && !path.starts_with('\\')
+        && !path.contains("://")
+        && !path.contains(':')
+        && !path.split(['/', '\\']).any(|seg| seg == "..")
+        && path.chars().all(|c| !c.is_control() && c != '?' && c != '#')
 }
 
 /// Benchmark modes (`?bench=1`: timings of forward / MC / FGSM; `?bench=attacks`: the attack
@@ -85,8 +147,12 @@ impl TargetChoice {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
+    pub dataset: Dataset,
     /// Model id from `weights/manifest.json`.
     pub model: String,
+    /// Your own weights: a `.safetensors` path on this site (`?weights=`), used instead of
+    /// `model`.
+    pub weights: Option<String>,
     /// Index into the bundled sample gallery.
     pub sample: usize,
     /// MC-dropout passes T.
@@ -110,7 +176,9 @@ pub struct AppState {
 impl Default for AppState {
     fn default() -> Self {
         Self {
+            dataset: Dataset::Mnist,
             model: "mnist_cnn_p025".into(),
+            weights: None,
             sample: 0,
             passes: 50,
             p: 0.25,
@@ -168,6 +236,17 @@ impl AppState {
                         s.model = v
                     } else {
                         n.push(format!("ignored model={v:?}: not a model name"))
+                    }
+                }
+                "dataset" => match Dataset::from_key(&v) {
+                    Some(d) => s.dataset = d,
+                    None => n.push(format!("ignored dataset={v:?}: use mnist, cifar10 or stl10")),
+                },
+                "weights" => {
+                    if is_site_path(&v) {
+                        s.weights = Some(v)
+                    } else {
+                        n.push(format!("ignored weights={v:?}: give a path on this site, e.g. weights=my/alexnet_stl10.safetensors"))
                     }
                 }
                 "sample" => s.sample = parse(n, &k, &v, |x: &usize| *x < 10_000, "a sample number").unwrap_or(s.sample),
@@ -231,6 +310,12 @@ impl AppState {
     pub fn to_query(&self) -> String {
         let d = Self::default();
         let mut m: BTreeMap<&str, String> = BTreeMap::new();
+        if self.dataset != d.dataset {
+            m.insert("dataset", self.dataset.key().into());
+        }
+        if let Some(w) = &self.weights {
+            m.insert("weights", w.clone());
+        }
         if self.model != d.model {
             m.insert("model", self.model.clone());
         }
@@ -290,6 +375,8 @@ mod tests {
     #[test]
     fn round_trip_through_the_query_string() {
         let s = AppState {
+            dataset: Dataset::Cifar10,
+            weights: Some("uploads/my model.safetensors".into()),
             model: "mnist_cnn_p030".into(),
             sample: 7,
             passes: 120,
@@ -318,6 +405,33 @@ mod tests {
         assert!(notes.iter().any(|n| n.contains("T must be 1–500")));
         let (s, notes) = AppState::from_query("%%%&&==");
         assert!(s == AppState::default() && notes.len() <= 1);
+    }
+
+    #[test]
+    fn weights_must_be_a_path_on_this_site() {
+        for ok in ["w.safetensors", "my/alexnet_stl10.safetensors", "a b/c.safetensors"] {
+            assert!(is_site_path(ok), "{ok}");
+            let (s, notes) = AppState::from_query(&AppState { weights: Some(ok.into()), ..AppState::default() }.to_query());
+            assert_eq!(s.weights.as_deref(), Some(ok));
+            assert!(notes.is_empty());
+        }
+        for bad in ["", "https://evil.example/w.safetensors", "//evil.example/w", "/etc/passwd", "../secret", "a/../../b", "javascript:alert(1)", "w?x=1"] {
+            assert!(!is_site_path(bad), "{bad}");
+            let (s, notes) = AppState::from_query(&format!("weights={}", urlencode(bad)));
+            assert_eq!(s.weights, None, "{bad}");
+            assert!(bad.is_empty() || notes.iter().any(|n| n.contains("a path on this site")), "{bad}: {notes:?}");
+        }
+        let (s, notes) = AppState::from_query("dataset=stl10");
+        assert_eq!((s.dataset, notes.len()), (Dataset::Stl10, 0));
+        let (s, notes) = AppState::from_query("dataset=imagenet");
+        assert_eq!((s.dataset, notes.len()), (Dataset::Mnist, 1));
+        for d in Dataset::ALL {
+            assert_eq!(Dataset::of(d.architecture()), d);
+        }
+    }
+
+    fn urlencode(s: &str) -> String {
+        serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_string()
     }
 
     #[test]

@@ -166,8 +166,7 @@ pub fn AttackPanel() -> impl IntoView {
 
     Effect::new(move |_| {
         rerun.track();
-        let Some(input) = ctx.input.get() else { return };
-        let Some(engine) = ctx.engine.get() else { return };
+        let Some((input, engine)) = ctx.ready() else { return };
         let spec = spec.get();
         let mc = mc.get();
         generation.update_value(|g| *g += 1);

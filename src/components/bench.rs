@@ -108,7 +108,7 @@ pub fn BenchPanel() -> impl IntoView {
     let report = RwSignal::new(None::<String>);
     let started = StoredValue::new(false);
     Effect::new(move |_| {
-        let (Some(engine), Some(input)) = (ctx.engine.get(), ctx.input.get()) else { return };
+        let Some((input, engine)) = ctx.ready() else { return };
         if started.get_value() {
             return;
         }

@@ -49,8 +49,7 @@ pub fn McPanel() -> impl IntoView {
 
     // Recompute whenever the model, the input or the settings change.
     Effect::new(move |_| {
-        let Some(input) = ctx.input.get() else { return };
-        let Some(engine) = ctx.engine.get() else { return };
+        let Some((input, engine)) = ctx.ready() else { return };
         let cfg = ctx.state.with(|s| McConfig { passes: s.passes, p: s.p, seed: s.seed });
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();

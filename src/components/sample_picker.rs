@@ -1,10 +1,12 @@
-//! Choosing the input: a bundled test digit, or a dropped / picked image file.
+//! Choosing the input: a bundled test image, or a dropped / picked image file (a dropped
+//! `.safetensors` file is taken as weights instead).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::preprocess::mnist_from_bytes;
+use quiver_core::preprocess::for_architecture;
 
-use crate::app::{use_ctx, Ctx, InputImage};
+use crate::app::{sample_source, use_ctx, use_weights, Ctx, InputImage};
+use crate::state::Dataset;
 use crate::components::image_view::{draw, PixelCanvas, Shade};
 
 async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
@@ -14,11 +16,34 @@ async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-/// Preprocess a user's file MNIST-style; on failure the previous input stays.
-pub fn use_file(ctx: Ctx, file: web_sys::File) {
+/// Use a weights file the user picked or dropped.
+pub fn use_weights_file(ctx: Ctx, file: web_sys::File) {
     spawn_local(async move {
         let name = file.name();
-        let result = file_bytes(&file).await.and_then(|b| mnist_from_bytes(&b).map_err(|e| e.to_string()));
+        ctx.loading.set(Some(format!("Checking your weights {name}…")));
+        match file_bytes(&file).await {
+            Ok(bytes) => use_weights(ctx, bytes, name, false),
+            Err(e) => {
+                ctx.error.set(Some(e));
+                ctx.loading.set(None);
+            }
+        }
+    });
+}
+
+/// Preprocess a user's image for the current model (MNIST-style for the digit CNN, centre-crop
+/// and resize for colour models); on failure the previous input stays.
+pub fn use_file(ctx: Ctx, file: web_sys::File) {
+    if file.name().to_ascii_lowercase().ends_with(".safetensors") {
+        return use_weights_file(ctx, file);
+    }
+    let arch = ctx
+        .engine
+        .with_untracked(|e| e.as_ref().map(|e| e.entry.architecture))
+        .unwrap_or_else(|| ctx.state.with_untracked(|s| s.dataset.architecture()));
+    spawn_local(async move {
+        let name = file.name();
+        let result = file_bytes(&file).await.and_then(|b| for_architecture(&b, arch).map_err(|e| e.to_string()));
         match result {
             Ok(pixels) => {
                 ctx.error.set(None);
@@ -30,20 +55,26 @@ pub fn use_file(ctx: Ctx, file: web_sys::File) {
 }
 
 #[component]
-fn Thumb(index: usize, pixels: Vec<f32>, label: usize) -> impl IntoView {
+fn Thumb(index: usize, pixels: Vec<f32>, label: usize, shape: [usize; 3], dataset: Dataset) -> impl IntoView {
     let ctx = use_ctx();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
-    canvas.on_load(move |c| draw(&c, &pixels, 1, 28, 28, Shade::Image));
-    let pick = move |_| {
-        if let Some(set) = ctx.samples.get_untracked() {
-            ctx.state.update(|s| s.sample = index);
-            ctx.input.set(Some(InputImage { pixels: set.image(index), label: Some(label), source: format!("MNIST test image #{index}") }));
+    let [c, h, w] = shape;
+    canvas.on_load(move |cv| draw(&cv, &pixels, c, w as u32, h as u32, Shade::Image));
+    let source = sample_source(dataset, index);
+    let pick = {
+        let source = source.clone();
+        move |_| {
+            if let Some(set) = ctx.samples.get_untracked() {
+                ctx.state.update(|s| s.sample = index);
+                ctx.input.set(Some(InputImage { pixels: set.image(index), label: Some(label), source: source.clone() }));
+            }
         }
     };
-    let selected = move || ctx.input.with(|i| i.as_ref().map(|i| i.source == format!("MNIST test image #{index}")).unwrap_or(false));
+    let selected = move || ctx.input.with(|i| i.as_ref().map(|i| i.source == source).unwrap_or(false));
+    let class_name = dataset.architecture().class_names()[label.min(9)];
     view! {
-        <button class="sample" class:selected=selected data-index=index data-label=label title=format!("test image #{index}, label {label}") on:click=pick>
-            <canvas node_ref=canvas class="thumb" width="28" height="28"></canvas>
+        <button class="sample" class:selected=selected data-index=index data-label=label title=format!("test image #{index}, label {label} ({class_name})") on:click=pick>
+            <canvas node_ref=canvas class="thumb" width=w height=h></canvas>
         </button>
     }
 }
@@ -53,9 +84,10 @@ pub fn SamplePicker() -> impl IntoView {
     let ctx = use_ctx();
     let dragging = RwSignal::new(false);
     let thumbs = move || {
+        let dataset = ctx.state.with_untracked(|s| s.dataset);
         ctx.samples.get().map(|set| {
             (0..set.len())
-                .map(|i| view! { <Thumb index=i pixels=set.image(i) label=set.label(i)/> })
+                .map(|i| view! { <Thumb index=i pixels=set.image(i) label=set.label(i) shape=set.shape() dataset=dataset/> })
                 .collect::<Vec<_>>()
         })
     };
@@ -80,7 +112,10 @@ pub fn SamplePicker() -> impl IntoView {
                 Some(l) => format!("{} (label {l})", i.source),
                 None => i.source.clone(),
             },
-            None => "loading samples…".into(),
+            None => match ctx.state.with(|s| s.dataset) {
+                Dataset::Stl10 => "no bundled STL-10 images: drop or choose one".into(),
+                _ => "loading samples…".into(),
+            },
         })
     };
     view! {
@@ -95,15 +130,25 @@ pub fn SamplePicker() -> impl IntoView {
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop
             >
-                <p>"Drop a PNG or JPEG of a digit here, or "
+                <p>"Drop a PNG or JPEG here (or a .safetensors weights file), or "
                     <label class="file-label">"choose a file"
                         <input id="file-input" type="file" accept="image/png,image/jpeg" on:change=on_pick/>
                     </label>
                 </p>
-                <p class="hint">"Any size: it is turned grey, inverted if the background is light, cropped to the digit, scaled to 20×20 and centred by mass in 28×28, like MNIST."</p>
+                <p class="hint">{move || {
+                    let [_, h, w] = ctx.input_shape();
+                    if h == 28 {
+                        "Any size: it is turned grey, inverted if the background is light, cropped to the digit, scaled to 20×20 and centred by mass in 28×28, like MNIST.".to_string()
+                    } else {
+                        format!("Any size: it is centre-cropped to a square and resized to {w}×{h} (bilinear), the model's input.")
+                    }
+                }}</p>
             </div>
             <div class="input-preview">
-                <PixelCanvas pixels=pixels id="input-preview" title="The model's exact 28×28 input"/>
+                {move || {
+                    let [c, h, w] = ctx.input_shape();
+                    view! { <PixelCanvas pixels=pixels id="input-preview" size=h as u32 channels=c title=format!("The model's exact {w}×{h} input")/> }
+                }}
                 <p id="input-caption">{caption}</p>
             </div>
         </section>
