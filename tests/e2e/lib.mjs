@@ -50,9 +50,12 @@ export function watch(page, { origin, prefix }) {
   const foreign = [];
   const requests = [];
   const favicon = [];
+  // URLs whose failed load a test provokes on purpose (the browser logs a console error for it).
+  const expected = [];
   page.on('console', (msg) => {
     log.push(`[${msg.type()}] ${msg.text()}`);
     if (msg.type() !== 'error') return;
+    if (expected.some((re) => re.test(msg.location()?.url ?? ''))) return;
     // The browser's own request for /favicon.ico (when the page declares no icon) is reported
     // separately, by a dedicated test, so that it does not mask every other result.
     if (/\/favicon\.ico$/.test(msg.location()?.url ?? '')) favicon.push(`console.error: ${msg.text()} (${msg.location().url})`);
@@ -82,6 +85,8 @@ export function watch(page, { origin, prefix }) {
     log,
     requests,
     favicon,
+    /** Accept the browser's console error for a failed request to a URL matching `re`. */
+    expectFailedLoad: (re) => expected.push(re),
     problems: () => [
       ...errors,
       ...foreign.map((u) => `request outside ${origin}${prefix}: ${u}`),

@@ -9,7 +9,8 @@
 // declares no icon, is checked by a test of its own.) Failures leave a screenshot and a log
 // (console, requests) in tests/e2e/test-results/.
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
@@ -183,6 +184,59 @@ async function attackResult(page) {
 
 async function errorText(page) {
   return page.$eval('#error', (e) => e.textContent).catch(() => null);
+}
+
+
+// ---------------------------------------------------------------- weights the user brings
+
+/** AlexNet tensor specs (PyTorch state_dict names; crates/core/src/model/alexnet.rs). */
+function alexnetSpecs(preset) {
+  const [w, fc] = [[48, 96, 128, 128, 96], [256, 256]];
+  const k1 = preset === 'stl10' ? 11 : 3;
+  const side = preset === 'stl10' ? 2 : 4;
+  return [
+    ['conv1.weight', [w[0], 3, k1, k1]], ['conv1.bias', [w[0]]],
+    ['conv2.weight', [w[1], w[0], 5, 5]], ['conv2.bias', [w[1]]],
+    ['conv3.weight', [w[2], w[1], 3, 3]], ['conv3.bias', [w[2]]],
+    ['conv4.weight', [w[3], w[2], 3, 3]], ['conv4.bias', [w[3]]],
+    ['conv5.weight', [w[4], w[3], 3, 3]], ['conv5.bias', [w[4]]],
+    ['fc1.weight', [fc[0], w[4] * side * side]], ['fc1.bias', [fc[0]]],
+    ['fc2.weight', [fc[1], fc[0]]], ['fc2.bias', [fc[1]]],
+    ['fc3.weight', [10, fc[1]]], ['fc3.bias', [10]],
+  ];
+}
+
+/** A safetensors file of F32 tensors with PyTorch's default uniform(±1/√fan_in) init, seeded. */
+function safetensors(specs, seed = 1, metadata = undefined) {
+  let a = seed >>> 0;
+  const rand = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const header = {};
+  const chunks = [];
+  let offset = 0;
+  for (const [name, shape] of specs) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    const fanIn = shape.length > 1 ? n / shape[0] : shape[0];
+    const bound = 1 / Math.sqrt(fanIn);
+    const data = new Float32Array(n).map(() => (rand() * 2 - 1) * bound);
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + n * 4] };
+    chunks.push(Buffer.from(data.buffer));
+    offset += n * 4;
+  }
+  if (metadata) header.__metadata__ = metadata;
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return Buffer.concat([len, Buffer.from(json), ...chunks]);
+}
+
+/** Served at e2e-files/ next to the site, for ?weights= (same origin). */
+const E2E_FILES = mkdtempSync(join(tmpdir(), 'quiver-e2e-'));
+writeFileSync(join(E2E_FILES, 'cifar-random.safetensors'), safetensors(alexnetSpecs('cifar10'), 7));
+writeFileSync(join(E2E_FILES, 'stl-random.safetensors'), safetensors(alexnetSpecs('stl10'), 8));
+
+async function uploadWeights(page, name, buffer) {
+  await page.setInputFiles('#weights-input', { name, mimeType: 'application/octet-stream', buffer });
 }
 
 // ---------------------------------------------------------------- tests
@@ -539,6 +593,120 @@ test('bad attack parameters and a target equal to the true class are rejected wi
   assert.equal(await page.$eval('#iaa-m', (e) => e.value), '10');
 });
 
+test('STL-10 view: says no weights are bundled and how to train them; picked STL-10 weights run MC and FGSM on a 96×96 upload', async (t) => {
+  const { page } = t;
+  await open(t, '?dataset=stl10', null);
+  const notice = await page.waitForSelector('#no-weights', { timeout: LOAD_MS }).then((e) => e.textContent());
+  assert.match(notice, /No STL-10 .* weights are bundled/);
+  assert.match(notice, /train --arch alexnet_stl10 --data/);
+  assert.match(notice, /airplane, bird, car, cat, deer, dog, horse, monkey, ship, truck/);
+  assert.equal(await page.$$eval('#gallery .sample', (s) => s.length), 0, 'no bundled STL-10 images');
+  await uploadWeights(page, 'stl-random.safetensors', readFileSync(join(E2E_FILES, 'stl-random.safetensors')));
+  await modelReady(page, 'your-stl-random');
+  assert.equal(await page.$('#no-weights'), null, 'the notice goes once weights are in use');
+  assert.equal(await errorText(page), null);
+  assert.match(await page.$eval('#model-select', (s) => s.selectedOptions[0].textContent), /your weights: stl-random\.safetensors/);
+  // A colour upload becomes the model's 96×96 RGB input.
+  await page.setInputFiles('#file-input', join(FIXTURES, 'digit-7.png'));
+  await mcSettled(page);
+  const preview = await canvasPixels(page, 'input-preview');
+  assert.equal(preview.width, 96);
+  const rows = checkTable(await table(page, 'mc-table'), 'STL-10 MC');
+  assert.ok(rows.length === 10);
+  assert.deepEqual(await page.$$eval('#mc-table tr[data-class] td:first-child', (ts) => ts.map((x) => x.textContent)),
+    ['airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck']);
+  await attackSettled(page);
+  assert.equal((await canvasPixels(page, 'canvas-adversarial')).width, 96);
+  checkTable(await table(page, 'attack-table-after'), 'STL-10 attack after');
+  assert.match(await page.evaluate(() => location.search), /dataset=stl10/);
+});
+
+test('CIFAR-10 view: 30 colour test samples, 32×32 RGB preview, ?weights= model runs MC and IAA', async (t) => {
+  const { page } = t;
+  await open(t, '?dataset=cifar10&weights=e2e-files/cifar-random.safetensors&attack=iaa', 'your-cifar-random');
+  await mcSettled(page);
+  const thumbs = await page.$$eval('#gallery .sample', (s) => s.map((b) => Number(b.dataset.label)));
+  assert.equal(thumbs.length, 30, '30 bundled CIFAR-10 samples');
+  assert.deepEqual([...new Set(thumbs)].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every class');
+  const thumb = await page.$eval('#gallery canvas', (c) => [c.width, c.height]);
+  assert.deepEqual(thumb, [32, 32]);
+  const preview = await canvasPixels(page, 'input-preview');
+  assert.equal(preview.width, 32);
+  let colour = 0;
+  for (let i = 0; i < preview.data.length; i += 4) if (preview.data[i] !== preview.data[i + 1] || preview.data[i + 1] !== preview.data[i + 2]) colour++;
+  assert.ok(colour > 100, `the preview is in colour (${colour} non-grey pixels)`);
+  assert.match(await page.textContent('#input-caption'), /CIFAR-10 test image #0 \(label 0\)/);
+  assert.deepEqual(await page.$$eval('#mc-table tr[data-class] td:first-child', (ts) => ts.map((x) => x.textContent)),
+    ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+  checkTable(await table(page, 'mc-table'), 'CIFAR-10 MC');
+  await attackSettled(page);
+  const r = await attackResult(page);
+  assert.equal(r.attack, 'iaa');
+  const m = await metrics(page);
+  assert.ok(Number(m.l0) <= 10 * Number(m.iterations), `≤ m values per iteration on a colour image (${m.l0}, ${m.iterations})`);
+  assert.equal((await canvasPixels(page, 'canvas-sensitivity')).width, 32);
+  await clickSample(page, 4);
+  assert.match(await page.textContent('#input-caption'), /CIFAR-10 test image #4 \(label 1\)/);
+  const q = new URLSearchParams(await page.evaluate(() => location.search));
+  assert.equal(q.get('weights'), 'e2e-files/cifar-random.safetensors');
+  assert.equal(q.get('dataset'), 'cifar10');
+});
+
+test('bring-your-own weights: wrong shapes, wrong architecture, truncated, not safetensors and a ?weights= pointing nowhere each say exactly what is wrong; the previous model stays', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  const good = readFileSync(join(E2E_FILES, 'stl-random.safetensors'));
+  // An STL-10 file with a wrong fc3 and a stray tensor: no architecture matches; it is checked
+  // against the architecture its metadata names.
+  const specs = alexnetSpecs('stl10').map(([n, s]) => (n === 'fc3.weight' ? [n, [10, 128]] : [n, s])).concat([['extra.bias', [3]]]);
+  await uploadWeights(page, 'bad-shapes.safetensors', safetensors(specs, 3, { architecture: 'alexnet_stl10' }));
+  await page.waitForSelector('#error', { timeout: STEP_MS });
+  let e = await errorText(page);
+  assert.match(e, /Could not use bad-shapes\.safetensors: the weights do not match the alexnet_stl10 architecture/);
+  assert.match(e, /fc3\.weight has shape \[10, 128\], expected \[10, 256\]/);
+  assert.match(e, /unexpected tensor extra\.bias/);
+  assert.match(e, /Still using mnist_cnn_p025/);
+  // Without metadata, against the current (MNIST) architecture: every missing tensor is named.
+  await uploadWeights(page, 'other.safetensors', safetensors(specs, 3));
+  await page.waitForFunction(() => document.querySelector('#error')?.textContent.includes('other.safetensors'), null, { timeout: STEP_MS });
+  e = await errorText(page);
+  assert.match(e, /do not match the mnist_cnn architecture: conv1\.weight has shape \[48, 3, 11, 11\], expected \[16, 1, 5, 5\]/);
+  assert.match(e, /missing tensor fc\.weight \(expected shape \[10, 1568\]\)/);
+  assert.match(e, /unexpected tensor fc3\.weight/);
+  await uploadWeights(page, 'truncated.safetensors', good.subarray(0, 4096));
+  await page.waitForFunction(() => document.querySelector('#error')?.textContent.includes('truncated.safetensors'), null, { timeout: STEP_MS });
+  assert.match(await errorText(page), /truncated\.safetensors: this is not a safetensors file/);
+  await uploadWeights(page, 'notes.safetensors', Buffer.from('these are not weights'));
+  await page.waitForFunction(() => document.querySelector('#error')?.textContent.includes('notes.safetensors'), null, { timeout: STEP_MS });
+  assert.match(await errorText(page), /notes\.safetensors: this is not a safetensors file/);
+  assert.match(await page.textContent('#weights-status'), /Model ready: mnist_cnn_p025/);
+  await clickSample(page, 2);
+  checkTable(await table(page, 'mc-table'), 'MNIST still works');
+  // ?weights= pointing nowhere: a 404 message, then the bundled model.
+  t.watch.expectFailedLoad(/\/nowhere\/missing\.safetensors$/);
+  await open(t, '?weights=nowhere/missing.safetensors', null);
+  await page.waitForFunction(() => document.querySelector('#error')?.textContent.includes('missing.safetensors'), null, { timeout: LOAD_MS });
+  assert.match(await errorText(page), /Could not use weights=nowhere\/missing\.safetensors: could not fetch nowhere\/missing\.safetensors: HTTP 404/);
+  await modelReady(page);
+  await mcSettled(page);
+  assert.doesNotMatch(await page.evaluate(() => location.search), /weights=/);
+  // Another origin is refused before any request is made (the harness fails on foreign requests).
+  await open(t, '?weights=https://example.com/w.safetensors');
+  const notes = await page.$$eval('#notes li', (ls) => ls.map((l) => l.textContent));
+  assert.ok(notes.some((n) => n.includes('a path on this site')), JSON.stringify(notes));
+  // Dropping MNIST weights while in the STL-10 view switches to MNIST with a note.
+  await open(t, '?dataset=stl10', null);
+  await page.waitForSelector('#no-weights', { timeout: LOAD_MS });
+  const mnist = readFileSync(join(DIST, 'weights/mnist_cnn_p020.safetensors'));
+  await uploadWeights(page, 'digits.safetensors', mnist);
+  await modelReady(page, 'your-digits');
+  const notes2 = await page.$$eval('#notes li', (ls) => ls.map((l) => l.textContent));
+  assert.ok(notes2.some((n) => n.includes('digits.safetensors holds mnist_cnn weights: switched to MNIST')), JSON.stringify(notes2));
+  await mcSettled(page);
+  assert.equal(await page.$$eval('#gallery .sample', (s) => s.length), 24, 'the MNIST samples are back');
+});
+
 test('upload a PNG through #file-input: caption names the file and MC runs on it', async (t) => {
   const { page } = t;
   await open(t);
@@ -694,7 +862,7 @@ test('bench mode (?bench=1&device=cpu) reports JSON in #bench-result and on the 
 
 const filters = process.argv.slice(2);
 const selected = filters.length ? tests.filter((x) => filters.some((f) => x.name.includes(f))) : tests;
-const server = await startServer({ root: DIST, prefix: PREFIX });
+const server = await startServer({ root: DIST, prefix: PREFIX, mounts: { 'e2e-files/': E2E_FILES } });
 const { browser, close } = await launch();
 console.log(`e2e: ${selected.length} tests against ${DIST} served at ${server.url} (Chromium ${browser.version()})`);
 rmSync(RESULTS, { recursive: true, force: true });
