@@ -261,7 +261,10 @@ fn save_checkpoint(dir: &Path, model: &AlexNet, optim: &burn::optim::ModuleOptim
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
     let valid = Model::AlexNet(model.valid());
-    std::fs::write(tmp.join("model.safetensors"), weights::save(&valid, BTreeMap::new()))?;
+    let mut meta = BTreeMap::new();
+    meta.insert("architecture".to_string(), state.architecture.name().to_string());
+    meta.insert("epoch".to_string(), state.epoch.to_string());
+    std::fs::write(tmp.join("model.safetensors"), weights::save(&valid, meta))?;
     optim.save(tmp.join("optim.bpk")).map_err(|e| anyhow::anyhow!("saving the Adam state: {e:?}"))?;
     std::fs::write(tmp.join("state.json"), serde_json::to_string_pretty(state)?)?;
     let _ = std::fs::remove_dir_all(&final_dir);
