@@ -410,7 +410,11 @@ fn crop_pad(arch: Architecture) -> usize {
     arch.input_shape()[1] / 8
 }
 
-fn train_alexnet(a: &TrainArgs, train: &ImageSet, test: &ImageSet) -> Result<Option<(Model, usize, f32, Vec<EpochLog>)>> {
+/// A finished AlexNet run: the model, epochs, training seconds and the per-epoch log.
+type Trained = (Model, usize, f32, Vec<EpochLog>);
+
+/// Train (or continue training) an AlexNet preset; `None` when `--stop-after-epoch` stopped it.
+fn train_alexnet(a: &TrainArgs, train: &ImageSet, test: &ImageSet) -> Result<Option<Trained>> {
     let device = a.backend.device()?.autodiff();
     let spec = AlexnetSpec::for_arch(a.arch).expect("AlexNet preset");
     let steps = train.len().div_ceil(a.batch_size);

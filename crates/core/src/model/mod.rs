@@ -113,6 +113,8 @@ pub trait Classifier {
 }
 
 /// A loaded model of any supported architecture.
+// Few models exist at a time and they are moved, not stored in bulk: no need to box the larger one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Model {
     MnistCnn(MnistCnn),
