@@ -147,7 +147,8 @@ pub fn evaluate(model: &Model, set: &ImageSet, o: &McConfig) -> Result<EvalRepor
 }
 
 /// Load a weights file. The architecture is `arch` if given, else the one the file's metadata
-/// names, else the one its manifest entry names, else `mnist_cnn`.
+/// names, else the one its manifest entry names, else the one whose tensors the file holds,
+/// else `mnist_cnn` (whose error message then lists what does not match).
 pub fn load_model(path: &std::path::Path, arch: Option<Architecture>, backend: Backend) -> Result<Model> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let from_manifest = || -> Option<Architecture> {
@@ -158,6 +159,7 @@ pub fn load_model(path: &std::path::Path, arch: Option<Architecture>, backend: B
     let arch = arch
         .or_else(|| weights::architecture_of(&bytes))
         .or_else(from_manifest)
+        .or_else(|| Architecture::ALL.into_iter().find(|&a| weights::validate(&bytes, a).is_ok()))
         .unwrap_or(Architecture::MnistCnn);
     weights::load(&bytes, arch, &backend.device()?).with_context(|| format!("loading {} as {}", path.display(), arch.name()))
 }

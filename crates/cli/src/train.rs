@@ -261,7 +261,10 @@ fn save_checkpoint(dir: &Path, model: &AlexNet, optim: &burn::optim::ModuleOptim
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
     let valid = Model::AlexNet(model.valid());
-    std::fs::write(tmp.join("model.safetensors"), weights::save(&valid, BTreeMap::new()))?;
+    let mut meta = BTreeMap::new();
+    meta.insert("architecture".to_string(), state.architecture.name().to_string());
+    meta.insert("epoch".to_string(), state.epoch.to_string());
+    std::fs::write(tmp.join("model.safetensors"), weights::save(&valid, meta))?;
     optim.save(tmp.join("optim.bpk")).map_err(|e| anyhow::anyhow!("saving the Adam state: {e:?}"))?;
     std::fs::write(tmp.join("state.json"), serde_json::to_string_pretty(state)?)?;
     let _ = std::fs::remove_dir_all(&final_dir);
@@ -407,7 +410,11 @@ fn crop_pad(arch: Architecture) -> usize {
     arch.input_shape()[1] / 8
 }
 
-fn train_alexnet(a: &TrainArgs, train: &ImageSet, test: &ImageSet) -> Result<Option<(Model, usize, f32, Vec<EpochLog>)>> {
+/// A finished AlexNet run: the model, epochs, training seconds and the per-epoch log.
+type Trained = (Model, usize, f32, Vec<EpochLog>);
+
+/// Train (or continue training) an AlexNet preset; `None` when `--stop-after-epoch` stopped it.
+fn train_alexnet(a: &TrainArgs, train: &ImageSet, test: &ImageSet) -> Result<Option<Trained>> {
     let device = a.backend.device()?.autodiff();
     let spec = AlexnetSpec::for_arch(a.arch).expect("AlexNet preset");
     let steps = train.len().div_ceil(a.batch_size);
@@ -631,4 +638,37 @@ pub fn record_subset(a: RecordArgs) -> Result<()> {
     entry.subset = Some(score);
     std::fs::write(&manifest_path, manifest.to_json())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn augmentation_shifts_with_reflection_and_flips() {
+        // One 1×3×4 image: value = 10·row + col.
+        let src: Vec<u8> = (0..3).flat_map(|r| (0..4).map(move |c| (10 * r + c) as u8)).collect();
+        let run = |dy, dx, flip| {
+            let mut out = Vec::new();
+            augment_into(&src, [1, 3, 4], dy, dx, flip, &mut out);
+            out.iter().map(|v| (v * 255.0).round() as u8).collect::<Vec<_>>()
+        };
+        assert_eq!(run(0, 0, false), src);
+        assert_eq!(run(0, 0, true), vec![3, 2, 1, 0, 13, 12, 11, 10, 23, 22, 21, 20]);
+        // Shift right by one: column −1 reflects to column 1 (edge not repeated).
+        assert_eq!(&run(0, -1, false)[..4], &[1, 0, 1, 2]);
+        // Shift down by one: the last output row reads row 3, which reflects to row 1.
+        assert_eq!(&run(1, 0, false)[..], &[10, 11, 12, 13, 20, 21, 22, 23, 10, 11, 12, 13]);
+        assert_eq!(reflect(-2, 5), 2);
+        assert_eq!(reflect(6, 5), 2);
+    }
+
+    #[test]
+    fn lr_warms_up_then_decays_to_a_hundredth() {
+        let lr = 1e-3;
+        assert!((cosine_lr(lr, 0, 10, 100) - 1e-4).abs() < 1e-12);
+        assert!((cosine_lr(lr, 10, 10, 100) - lr).abs() < 1e-12);
+        assert!(cosine_lr(lr, 50, 10, 100) < lr && cosine_lr(lr, 50, 10, 100) > 1e-5);
+        assert!((cosine_lr(lr, 100, 10, 100) - 1e-5).abs() < 1e-12);
+    }
 }

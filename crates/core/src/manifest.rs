@@ -37,15 +37,16 @@ pub struct ModelEntry {
     pub epochs: usize,
     pub train_seconds: f32,
     pub backend: String,
-    /// Score on the committed test subset (`tests/fixtures/mnist-test-subset`), which the
-    /// native tests reproduce exactly.
+    /// Score on the committed test subset (MNIST: `tests/fixtures/mnist-test-subset`, the first
+    /// 1000 test images; CIFAR-10: `tests/fixtures/cifar10-test-subset.png`, the first 50 test
+    /// images of each class), which the native tests reproduce exactly.
     #[serde(default)]
     pub subset: Option<SubsetScore>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SubsetScore {
-    /// The first `images` test images, in official order.
+    /// Images in the committed subset.
     pub images: usize,
     pub correct: usize,
     pub accuracy: f32,

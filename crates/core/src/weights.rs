@@ -1,6 +1,7 @@
 //! Weights as safetensors with PyTorch `state_dict` names and layouts (conv `[out, in, kh, kw]`,
-//! linear `[out, in]`), so a file loads into the equivalent `nn.Module` unchanged. Every failure
-//! says exactly what is wrong with the file.
+//! linear `[out, in]`), so a file loads into the equivalent `nn.Module` unchanged. Tensors may be
+//! stored as F32 or F16 (computation is F32). Every failure says exactly what is wrong with the
+//! file.
 
 use std::collections::BTreeMap;
 

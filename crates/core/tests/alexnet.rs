@@ -75,7 +75,7 @@ fn trunk_once_mc_equals_t_naive_full_passes() {
         // Naive: the whole network, trunk included, once per pass with that pass's masks.
         let mut naive = Vec::new();
         for pass in 0..t {
-            let m: [Tensor<2>; 2] = [0, 1].map(|l| masks[l].clone().slice([pass..pass + 1]).reshape([1, 256]));
+            let m: [Tensor<2>; 2] = [0, 1].map(|l| masks[l].clone().narrow(0, pass, 1).reshape([1, 256]));
             naive.extend(model.forward_with_masks(x.clone(), m).into_data().try_to_vec::<f32>().unwrap());
         }
         for (i, (a, b)) in fast.iter().zip(&naive).enumerate() {

@@ -22,7 +22,7 @@ pub enum Stl10Error {
 
 /// Parse `*_X.bin` and `*_y.bin`.
 pub fn parse(x: &[u8], y: &[u8]) -> Result<ImageSet, Stl10Error> {
-    if x.len() % IMAGE_BYTES != 0 {
+    if !x.len().is_multiple_of(IMAGE_BYTES) {
         return Err(Stl10Error::ImageSize(x.len()));
     }
     let n = x.len() / IMAGE_BYTES;
@@ -73,10 +73,13 @@ pub fn write(set: &ImageSet) -> (Vec<u8>, Vec<u8>) {
 mod tests {
     use super::*;
 
-    /// Two images in the official byte layout, written by hand (not with `write`), with a
-    /// pattern that is not symmetric under transposition: byte = f(channel, row, col).
+    /// The test pattern, not symmetric under transposition: byte = f(image, channel, row, col).
+    fn value(img: usize, c: usize, row: usize, col: usize) -> u8 {
+        ((img * 7 + c * 50 + row * 3 + col) % 251) as u8
+    }
+
+    /// Two images in the official byte layout, written by hand (not with `write`).
     fn official_files() -> (Vec<u8>, Vec<u8>) {
-        let value = |img: usize, c: usize, row: usize, col: usize| ((img * 7 + c * 50 + row * 3 + col) % 251) as u8;
         let mut x = Vec::new();
         for img in 0..2 {
             for c in 0..3 {
@@ -98,9 +101,9 @@ mod tests {
         assert_eq!(set.labels, vec![0, 9]);
         let img = set.image_bytes(1);
         // CHW row-major: pixel (c=2, row=5, col=40) of image 1.
-        assert_eq!(img[2 * SIDE * SIDE + 5 * SIDE + 40], ((7 + 100 + 15 + 40) % 251) as u8);
+        assert_eq!(img[2 * SIDE * SIDE + 5 * SIDE + 40], value(1, 2, 5, 40));
         // A transposed read would put (row=40, col=5) there instead, which differs.
-        assert_ne!(((7 + 100 + 15 + 40) % 251) as u8, ((7 + 100 + 120 + 5) % 251) as u8);
+        assert_ne!(value(1, 2, 5, 40), value(1, 2, 40, 5));
         // Row 0 runs along the columns: bytes increase by 1 from left to right.
         assert_eq!(img[1], img[0] + 1);
         assert_eq!(img[SIDE], img[0] + 3);

@@ -20,10 +20,10 @@
 //! Widths: AlexNet's 96/256/384/384/256 conv channels and 4096/4096 FC units are scaled down to
 //! **48/96/128/128/96** and **256/256** so that the CIFAR-10 model trains on two shared CPU
 //! cores (Burn Flex) in about two hours. Measured with `quiver bench-backends --arch
-//! alexnet_cifar10` (batch 128, forward + backward + Adam; the other core busy): 64/128/192/192/128
-//! + 512/512 took 2.0 s per step (13 min per 50k-image epoch), 64/96/128/128/96 + 384/384 1.6 s,
-//! 48/96/128/128/96 + 256/256 **1.1 s (7 min per epoch)**, 32/64/96/96/64 + 256/256 0.8 s. The
-//! chosen widths keep AlexNet's shape (narrow stem, widest conv3/conv4, FC head wider than
+//! alexnet_cifar10` (batch 128, forward + backward + Adam; the other core busy), seconds per step
+//! for conv widths with FC widths: 64/128/192/192/128 with 512/512 2.0 s (13 min per 50k-image
+//! epoch); 64/96/128/128/96 with 384/384 1.6 s; 48/96/128/128/96 with 256/256 **1.1 s (7 min per
+//! epoch)**; 32/64/96/96/64 with 256/256 0.8 s. The chosen widths keep AlexNet's shape (narrow stem, widest conv3/conv4, FC head wider than
 //! conv5's channels) at half its conv width ratio. Parameters (all F32: both files are far
 //! below the 10 MB budget, so F16 storage is optional):
 //!

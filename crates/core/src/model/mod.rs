@@ -102,7 +102,8 @@ pub trait Classifier {
     fn dropout_shapes(&self) -> Vec<Vec<usize>>;
 
     /// `T` stochastic passes of ONE image `[1, C, H, W]`, batched: `masks[l]` has shape
-    /// `[T, ..dropout_shapes()[l]]` and holds 0 or 1/(1-p). Layers before the first dropout are
+    /// `[T, ..dropout_shapes()[l]]` padded with trailing 1s to four dimensions (an FC layer's
+    /// mask is `[T, units, 1, 1]`) and holds 0 or 1/(1-p). Layers before the first dropout are
     /// computed once for all passes. Returns logits `[T, K]`.
     fn forward_masked(&self, x: Tensor<4>, masks: &[Tensor<4>]) -> Tensor<2>;
 
@@ -113,6 +114,8 @@ pub trait Classifier {
 }
 
 /// A loaded model of any supported architecture.
+// Few models exist at a time and they are moved, not stored in bulk: no need to box the larger one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Model {
     MnistCnn(MnistCnn),
