@@ -10,13 +10,20 @@ import { gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
-import { launch, watch } from './lib.mjs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { launch, watch, alexnetSpecs, safetensors } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DIST = resolve(process.env.QUIVER_DIST ?? join(here, '../../dist'));
 const PREFIX = '/quiver/';
 const jsonOnly = process.argv.includes('--json');
 const attacks = process.argv.includes('--attacks');
+// --colour: the same timings on the CIFAR-10 AlexNet (3×32×32; seeded random weights of the
+// shipped shape: the cost does not depend on the values).
+const colour = process.argv.includes('--colour');
+const benchFiles = mkdtempSync(join(tmpdir(), 'quiver-bench-'));
+writeFileSync(join(benchFiles, 'alexnet_cifar10.safetensors'), safetensors(alexnetSpecs('cifar10'), 1));
 const out = (...a) => { if (!jsonOnly) console.log(...a); };
 
 if (!existsSync(join(DIST, 'index.html'))) {
@@ -40,13 +47,16 @@ const assets = [
   ...files.filter((f) => /quiver.*\.js$/.test(f) && !f.includes('plotly')),
 ].map(sizes);
 
-const server = await startServer({ root: DIST, prefix: PREFIX, mounts: { 'fixtures/': join(here, '../fixtures') } });
+const server = await startServer({ root: DIST, prefix: PREFIX, mounts: { 'fixtures/': join(here, '../fixtures'), 'bench-files/': benchFiles } });
 const { browser, close } = await launch();
 const chromiumVersion = browser.version();
 const reports = {};
 let failed = false;
 try {
-  for (const query of attacks ? ['?bench=attacks&device=cpu'] : ['?bench=1', '?bench=1&device=cpu']) {
+  const queries = attacks ? ['?bench=attacks&device=cpu']
+    : colour ? ['?bench=1&device=cpu&dataset=cifar10&weights=bench-files/alexnet_cifar10.safetensors']
+      : ['?bench=1', '?bench=1&device=cpu'];
+  for (const query of queries) {
     const context = await browser.newContext();
     const page = await context.newPage();
     const w = watch(page, { origin: server.origin, prefix: PREFIX });

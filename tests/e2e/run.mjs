@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
-import { launch, watch, decodePng } from './lib.mjs';
+import { launch, watch, decodePng, alexnetSpecs, safetensors } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -188,47 +188,6 @@ async function errorText(page) {
 
 
 // ---------------------------------------------------------------- weights the user brings
-
-/** AlexNet tensor specs (PyTorch state_dict names; crates/core/src/model/alexnet.rs). */
-function alexnetSpecs(preset) {
-  const [w, fc] = [[48, 96, 128, 128, 96], [256, 256]];
-  const k1 = preset === 'stl10' ? 11 : 3;
-  const side = preset === 'stl10' ? 2 : 4;
-  return [
-    ['conv1.weight', [w[0], 3, k1, k1]], ['conv1.bias', [w[0]]],
-    ['conv2.weight', [w[1], w[0], 5, 5]], ['conv2.bias', [w[1]]],
-    ['conv3.weight', [w[2], w[1], 3, 3]], ['conv3.bias', [w[2]]],
-    ['conv4.weight', [w[3], w[2], 3, 3]], ['conv4.bias', [w[3]]],
-    ['conv5.weight', [w[4], w[3], 3, 3]], ['conv5.bias', [w[4]]],
-    ['fc1.weight', [fc[0], w[4] * side * side]], ['fc1.bias', [fc[0]]],
-    ['fc2.weight', [fc[1], fc[0]]], ['fc2.bias', [fc[1]]],
-    ['fc3.weight', [10, fc[1]]], ['fc3.bias', [10]],
-  ];
-}
-
-/** A safetensors file of F32 tensors with PyTorch's default uniform(±1/√fan_in) init, seeded. */
-function safetensors(specs, seed = 1, metadata = undefined) {
-  let a = seed >>> 0;
-  const rand = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-  const header = {};
-  const chunks = [];
-  let offset = 0;
-  for (const [name, shape] of specs) {
-    const n = shape.reduce((x, y) => x * y, 1);
-    const fanIn = shape.length > 1 ? n / shape[0] : shape[0];
-    const bound = 1 / Math.sqrt(fanIn);
-    const data = new Float32Array(n).map(() => (rand() * 2 - 1) * bound);
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + n * 4] };
-    chunks.push(Buffer.from(data.buffer));
-    offset += n * 4;
-  }
-  if (metadata) header.__metadata__ = metadata;
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  return Buffer.concat([len, Buffer.from(json), ...chunks]);
-}
 
 /** Served at e2e-files/ next to the site, for ?weights= (same origin). */
 const E2E_FILES = mkdtempSync(join(tmpdir(), 'quiver-e2e-'));
