@@ -6,6 +6,7 @@
 #   ./scripts/bench.sh            (builds dist/ first when it is missing; BUILD=1 forces a build)
 #   ./scripts/bench.sh --json     (machine-readable)
 #   ./scripts/bench.sh --attacks  (FGSM ε 0.1/0.2, L-BFGS, IAA on the first 100 MNIST test digits)
+#   ./scripts/bench.sh --colour   (the timings on the CIFAR-10 AlexNet)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

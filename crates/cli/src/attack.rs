@@ -9,7 +9,7 @@ use quiver_core::attacks::{probabilities, run_attack, sensitivity_map, Attack, F
 use quiver_core::mc_dropout::{mc_dropout, McSummary};
 use quiver_core::metrics::Distances;
 use quiver_core::model::Classifier;
-use quiver_core::preprocess::{mnist_from_bytes, to_png};
+use quiver_core::preprocess::{for_architecture, to_png};
 use serde::Serialize;
 
 use crate::data::load_mnist;
@@ -46,7 +46,7 @@ pub struct AttackArgs {
     pub weights: PathBuf,
     #[arg(long, value_enum, default_value = "fgsm")]
     pub attack: AttackKind,
-    /// An image file (PNG or JPEG, any size), preprocessed MNIST-style.
+    /// An image file (PNG or JPEG, any size), preprocessed for the model: MNIST-style for the digit CNN, centre-cropped and resized for AlexNet.
     #[arg(long, conflicts_with = "indices")]
     pub png: Option<PathBuf>,
     /// Comma-separated test-set indices, e.g. 0,1,2 or 0-99.
@@ -238,7 +238,7 @@ pub fn run(a: AttackArgs) -> Result<()> {
     let mut inputs: Vec<(String, Vec<f32>, Option<usize>)> = Vec::new();
     if let Some(p) = &a.png {
         let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-        let x = mnist_from_bytes(&bytes).with_context(|| format!("{}", p.display()))?;
+        let x = for_architecture(&bytes, model.architecture()).with_context(|| format!("{}", p.display()))?;
         inputs.push((p.file_stem().unwrap().to_string_lossy().into(), x, None));
     } else if let Some(s) = &a.indices {
         let set = load_mnist(&a.data, "t10k")?;

@@ -1,0 +1,38 @@
+//! `quiver attack` refuses out-of-range parameters with core's message and a non-zero exit,
+//! never a panic (issue: bad input gets a clear message in the UI and the CLI).
+
+use std::process::Command;
+
+fn quiver(args: &[&str]) -> (bool, String) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_quiver")).current_dir(root).args(args).output().expect("run quiver");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn out_of_range_attack_parameters_are_refused_with_a_message() {
+    let out_dir = std::env::temp_dir().join(format!("quiver-cli-bad-{}", std::process::id()));
+    let out_dir = out_dir.to_str().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (&["--attack", "iaa", "--m", "0"], "m (pixels per iteration) must be at least 1, got 0"),
+        (&["--attack", "iaa", "--n", "4"], "neighbourhood n must be an odd number between 1 and 27, got 4"),
+        (&["--attack", "iaa", "--d-max=-1"], "D_max must be in (0, 255], got -1"),
+        (&["--attack", "iaa", "--delta", "0"], "δ (delta) must be in (0, 1], got 0"),
+        (&["--attack", "fgsm", "--eps=-0.1"], "ε (eps) must be between 0 and 1, got -0.1"),
+        (&["--attack", "lbfgs", "--c-steps", "0"], "c steps must be between 1 and 50, got 0"),
+        // The digit is a 7: targeting 7 is not an attack.
+        (&["--attack", "fgsm", "--target", "7"], "the target class 7 is the image's own class"),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["attack", "--weights", "weights/mnist_cnn_p025.safetensors", "--png", "tests/fixtures/e2e/digit-7.png", "--out-dir", out_dir];
+        args.extend_from_slice(extra);
+        let (ok, stderr) = quiver(&args);
+        assert!(!ok, "{extra:?} must fail");
+        assert!(stderr.contains(message), "{extra:?}: expected {message:?} in\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{extra:?} panicked:\n{stderr}");
+    }
+    // The same image with valid parameters succeeds (so the failures above are the parameters).
+    let (ok, stderr) = quiver(&["attack", "--weights", "weights/mnist_cnn_p025.safetensors", "--png", "tests/fixtures/e2e/digit-7.png", "--out-dir", out_dir, "--attack", "iaa"]);
+    assert!(ok, "{stderr}");
+    let _ = std::fs::remove_dir_all(out_dir);
+}
