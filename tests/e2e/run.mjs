@@ -33,7 +33,8 @@ if (!existsSync(join(DIST, 'index.html'))) {
   process.exit(2);
 }
 const manifest = JSON.parse(readFileSync(join(DIST, 'weights/manifest.json'), 'utf8'));
-const modelIds = manifest.models.map((m) => m.id);
+// The MNIST models: the default dataset's #model-select offers exactly these.
+const modelIds = manifest.models.filter((m) => m.architecture === 'mnist_cnn').map((m) => m.id);
 
 // ---------------------------------------------------------------- helpers
 
@@ -214,7 +215,10 @@ test('harness self-check: a foreign request, a console error and an exception ar
     console.error('deliberate console error');
     setTimeout(() => { throw new Error('deliberate exception'); }, 0);
   });
-  await page.waitForTimeout(500);
+  // The timer fires once the page's main thread is free (it may still be starting the wasm).
+  for (let waited = 0; waited < 15_000 && !w.problems().some((p) => p.includes('deliberate exception')); waited += 100) {
+    await page.waitForTimeout(100);
+  }
   const problems = w.problems().join('\n');
   assert.match(problems, /request outside .*example\.invalid\/tracker\.js/);
   assert.match(problems, /console\.error: deliberate console error/);
@@ -231,7 +235,7 @@ test('page loads from a sub-path and the default model becomes ready', async (t)
   assert.equal(await page.$('#error'), null, 'no #error after a clean load');
   assert.equal(await page.$('#notes'), null, 'no #notes without URL parameters');
   const options = await page.$$eval('#model-select option', (os) => os.map((o) => o.value));
-  assert.deepEqual(options, modelIds, '#model-select lists the models of weights/manifest.json');
+  assert.deepEqual(options, modelIds, '#model-select lists the MNIST models of weights/manifest.json');
   assert.equal(await page.$eval('#model-select', (s) => s.value), DEFAULT_MODEL);
   await page.waitForFunction(() => document.querySelectorAll('#gallery .sample').length === 24, null, { timeout: STEP_MS });
   const samples = await page.$$eval('#gallery .sample', (bs) => bs.map((b) => [b.dataset.index, b.dataset.label]));
@@ -664,6 +668,25 @@ test('bring-your-own weights: wrong shapes, wrong architecture, truncated, not s
   assert.ok(notes2.some((n) => n.includes('digits.safetensors holds mnist_cnn weights: switched to MNIST')), JSON.stringify(notes2));
   await mcSettled(page);
   assert.equal(await page.$$eval('#gallery .sample', (s) => s.length), 24, 'the MNIST samples are back');
+});
+
+test('CIFAR-10 shipped models: the dataset switch loads one, its select label gives the JPEG-copy accuracy, MC and FGSM run', async (t) => {
+  const { page } = t;
+  const cifar = manifest.models.filter((m) => m.architecture === 'alexnet_cifar10');
+  assert.ok(cifar.length >= 1, 'the manifest ships a CIFAR-10 AlexNet');
+  await open(t);
+  await mcSettled(page);
+  await page.selectOption('#dataset-select', 'cifar10');
+  await modelReady(page, cifar[0].id);
+  await mcSettled(page);
+  const options = await page.$$eval('#model-select option', (os) => os.map((o) => [o.value, o.textContent]));
+  assert.deepEqual(options.map(([v]) => v), cifar.map((m) => m.id), 'only CIFAR-10 models are offered');
+  assert.match(options[0][1], /CIFAR-10 \(JPEG copy\)/);
+  assert.match(options[0][1], new RegExp(`${(cifar[0].test_accuracy * 100).toFixed(2)} % test accuracy`));
+  checkTable(await table(page, 'mc-table'), 'CIFAR-10 model');
+  await attackSettled(page);
+  checkTable(await table(page, 'attack-table-after'), 'CIFAR-10 FGSM');
+  assert.match(await page.evaluate(() => location.search), new RegExp(`dataset=cifar10.*model=${cifar[0].id}|model=${cifar[0].id}.*dataset=cifar10`));
 });
 
 test('upload a PNG through #file-input: caption names the file and MC runs on it', async (t) => {
