@@ -2,7 +2,7 @@
 //! adapter, else CPU), fetching the manifest and weights from the site's own `weights/` folder,
 //! and the async read-backs WebGPU requires.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use quiver_core::attacks::image_tensor;
 use quiver_core::manifest::{sha256_hex, Manifest, ModelEntry};
 use quiver_core::mc_dropout::{mc_probabilities, McConfig, McSummary};
@@ -64,8 +64,7 @@ impl Engine {
     pub async fn predict(&self, pixels: &[f32]) -> Result<Vec<f32>, String> {
         let model = self.mc_model();
         let p = burn::tensor::activation::softmax(model.forward(image_tensor(model, pixels)), 1);
-        let data: Tensor<2> = p;
-        let d = data.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+        let d = p.into_data_async().await.map_err(|e| format!("{e:?}"))?;
         d.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
     }
 }

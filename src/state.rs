@@ -124,26 +124,9 @@ impl AttackKind {
     }
 }
 
-/// What the attack aims for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TargetChoice {
-    /// Any class but the true one.
-    Untargeted,
-    /// The clean image's most likely other class (the seed's default target).
-    RunnerUp,
-    Class(usize),
-}
-
-impl TargetChoice {
-    /// The URL / `<select>` value.
-    pub fn key(self) -> String {
-        match self {
-            TargetChoice::Untargeted => "none".into(),
-            TargetChoice::RunnerUp => "auto".into(),
-            TargetChoice::Class(k) => k.to_string(),
-        }
-    }
-}
+/// What the attack aims for: core's type, whose text form (`none`, `auto`, a class) is the
+/// URL value and the `<select>` value.
+pub use quiver_core::attacks::Target as TargetChoice;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
@@ -270,14 +253,9 @@ impl AppState {
                 "iaa_dmax" => s.iaa.d_max = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.d_max),
                 "iaa_kappa" => s.iaa.margin = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.margin),
                 "iaa_iter" => s.iaa.max_iter = parse(n, &k, &v, any, WHOLE).unwrap_or(s.iaa.max_iter),
-                "target" => match v.as_str() {
-                    "" | "none" => s.target = TargetChoice::Untargeted,
-                    "auto" => s.target = TargetChoice::RunnerUp,
-                    _ => {
-                        if let Some(t) = parse(n, &k, &v, |x: &usize| *x < 10, "the target must be none, auto or a class 0–9") {
-                            s.target = TargetChoice::Class(t)
-                        }
-                    }
+                "target" => match v.parse::<TargetChoice>().ok().filter(|t| !matches!(t, TargetChoice::Class(k) if *k >= 10)) {
+                    Some(t) => s.target = t,
+                    None => n.push(format!("ignored target={v:?}: the target must be none, auto or a class 0–9")),
                 },
                 "device" => match v.as_str() {
                     "auto" => s.device = DevicePref::Auto,
@@ -356,7 +334,7 @@ impl AppState {
             }
         }
         if self.target != d.target {
-            m.insert("target", self.target.key());
+            m.insert("target", self.target.to_string());
         }
         if self.device != d.device {
             m.insert("device", "cpu".into());

@@ -10,7 +10,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::attacks::{argmax_of, probabilities, sensitivity_map, Attack, AttackOutcome, Goal, Step, TrajectoryPoint};
+use quiver_core::attacks::{argmax_of, sensitivity_map, Attack, AttackOutcome, Goal, Step, TrajectoryPoint};
 use quiver_core::mc_dropout::{McConfig, McSummary};
 use quiver_core::preprocess::to_png;
 
@@ -80,15 +80,6 @@ impl Spec {
 }
 
 /// The goal for `pixels`: the label is the true one when known, else the model's prediction.
-pub fn make_goal(model: &quiver_core::Model, pixels: &[f32], label: Option<usize>, target: TargetChoice) -> Result<Goal, String> {
-    let label = label.unwrap_or_else(|| argmax_of(&probabilities(model, pixels)));
-    match target {
-        TargetChoice::Untargeted => Ok(Goal { label, target: None }),
-        TargetChoice::Class(t) => Ok(Goal { label, target: Some(t) }),
-        TargetChoice::RunnerUp => Goal::runner_up(model, pixels, label).map_err(|e| e.to_string()),
-    }
-}
-
 pub fn download_png(pixels: &[f32], shape: [usize; 3], name: &str) -> Result<(), String> {
     let [c, h, w] = shape;
     let bytes = to_png(pixels, c, w as u32, h as u32);
@@ -185,8 +176,9 @@ pub fn AttackPanel() -> impl IntoView {
             let attack = spec.attack();
             let model = &engine.cpu;
             let wall0 = now_ms();
-            let started = make_goal(model, &input.pixels, input.label, spec.target)
-                .and_then(|goal| attack.start(model, &input.pixels, goal).map_err(|e| e.to_string()));
+            let started = Goal::for_image(model, &input.pixels, input.label, spec.target)
+                .and_then(|goal| attack.start(model, &input.pixels, goal))
+                .map_err(|e| e.to_string());
             let mut run = match started {
                 Ok(r) => r,
                 Err(e) => {
@@ -316,10 +308,7 @@ pub fn AttackPanel() -> impl IntoView {
     };
     let set_target = move |ev| {
         let v = event_target_value(&ev);
-        let t = match v.as_str() {
-            "auto" => TargetChoice::RunnerUp,
-            other => other.parse::<usize>().map(TargetChoice::Class).unwrap_or(TargetChoice::Untargeted),
-        };
+        let t = v.parse::<TargetChoice>().unwrap_or_default();
         ctx.state.update(|s| s.target = t);
     };
     let target_options = move || {
@@ -328,7 +317,7 @@ pub fn AttackPanel() -> impl IntoView {
         [(TargetChoice::Untargeted, "untargeted (any wrong class)".to_string()), (TargetChoice::RunnerUp, "targeted: runner-up class".to_string())]
             .into_iter()
             .chain(classes.into_iter().enumerate().map(|(k, c)| (TargetChoice::Class(k), format!("target {c}"))))
-            .map(|(t, text)| view! { <option value=t.key() selected=current == t>{text}</option> })
+            .map(|(t, text)| view! { <option value=t.to_string() selected=current == t>{text}</option> })
             .collect::<Vec<_>>()
     };
     let attack_options = move || {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use quiver_core::attacks::{probabilities, run_attack, sensitivity_map, Attack, Fgsm, Flow, Goal, Iaa, Lbfgs};
+use quiver_core::attacks::{probabilities, run_attack, sensitivity_map, Attack, Fgsm, Flow, Goal, Iaa, Lbfgs, Target};
 use quiver_core::mc_dropout::{mc_dropout, McSummary};
 use quiver_core::metrics::Distances;
 use quiver_core::model::Classifier;
@@ -24,20 +24,6 @@ pub enum AttackKind {
     Lbfgs,
     /// Imperceptible Adversarial Attack (perceptual distance D).
     Iaa,
-}
-
-/// `--target`: a class number, or `auto` for the clean image's runner-up class.
-#[derive(Clone, Copy, Debug)]
-pub enum TargetArg {
-    Class(usize),
-    RunnerUp,
-}
-
-fn parse_target(s: &str) -> Result<TargetArg, String> {
-    match s.trim() {
-        "auto" | "runner-up" => Ok(TargetArg::RunnerUp),
-        t => t.parse().map(TargetArg::Class).map_err(|_| format!("expected a class number or `auto`, got {t:?}")),
-    }
 }
 
 #[derive(Args)]
@@ -59,8 +45,8 @@ pub struct AttackArgs {
     pub eps: f32,
     /// Target class (targeted attack), or `auto` for the clean image's runner-up class. Without
     /// it the attack is untargeted.
-    #[arg(long, value_parser = parse_target)]
-    pub target: Option<TargetArg>,
+    #[arg(long)]
+    pub target: Option<Target>,
     /// L-BFGS: first penalty weight c on ‖r‖₂².
     #[arg(long, default_value_t = Lbfgs::default().c_init)]
     pub c_init: f32,
@@ -256,11 +242,7 @@ pub fn run(a: AttackArgs) -> Result<()> {
     for (name, x, label) in inputs {
         let before = quiver_core::attacks::argmax_of(&probabilities(&model, &x));
         let label_or_prediction = label.unwrap_or(before);
-        let goal = match a.target {
-            None => Goal { label: label_or_prediction, target: None },
-            Some(TargetArg::Class(t)) => Goal { label: label_or_prediction, target: Some(t) },
-            Some(TargetArg::RunnerUp) => Goal::runner_up(&model, &x, label_or_prediction)?,
-        };
+        let goal = Goal::for_image(&model, &x, Some(label_or_prediction), a.target.unwrap_or_default())?;
         let t = Instant::now();
         let outcome = run_attack(attack.as_ref(), &model, &x, goal, |_| Flow::Continue)?;
         let millis = t.elapsed().as_secs_f64() * 1000.0;

@@ -10,7 +10,7 @@
 use burn::tensor::Device;
 use quiver_core::attacks::{
     loss_gradient, probabilities, run_attack, runner_up, sensitivity_map, Attack, AttackError, AttackOutcome, Fgsm, Flow, Goal,
-    Iaa, Lbfgs, Step,
+    Iaa, Lbfgs, Step, Target,
 };
 use quiver_core::data::mnist::MnistSet;
 use quiver_core::metrics::{perceptual_distance, sensitivity, Distances};
@@ -352,6 +352,44 @@ fn runner_up_is_the_second_most_likely_class() {
     assert_eq!(g.target, Some(order[0]));
     assert_eq!(runner_up(&[0.5, 0.2, 0.3], 0), 2);
     assert_eq!(runner_up(&[0.5, 0.2, 0.3], 2), 0);
+}
+
+#[test]
+fn goal_for_image_uses_the_label_or_else_the_prediction() {
+    let model = model(9);
+    let x = digits().image(4);
+    let probs = probabilities(&model, &x);
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let (top, second) = (order[0], order[1]);
+    let other = order[5];
+    let g = |label, target| Goal::for_image(&model, &x, label, target).unwrap();
+    // No label: the prediction is the class.
+    assert_eq!(g(None, Target::Untargeted), Goal { label: top, target: None });
+    assert_eq!(g(None, Target::RunnerUp), Goal { label: top, target: Some(second) });
+    assert_eq!(g(None, Target::Class(other)), Goal { label: top, target: Some(other) });
+    // A known label wins over the prediction, and the runner-up is taken relative to it.
+    assert_eq!(g(Some(second), Target::Untargeted), Goal { label: second, target: None });
+    assert_eq!(g(Some(second), Target::RunnerUp), Goal { label: second, target: Some(top) });
+    // A wrong-sized image is an error, not a panic, even when the class must be predicted.
+    assert!(matches!(
+        Goal::for_image(&model, &x[..100], None, Target::Untargeted),
+        Err(AttackError::ImageSize { got: 100, expected: 784 })
+    ));
+}
+
+#[test]
+fn target_text_form_round_trips_and_rejects_junk() {
+    for t in [Target::Untargeted, Target::RunnerUp, Target::Class(0), Target::Class(7)] {
+        assert_eq!(t.to_string().parse::<Target>(), Ok(t));
+    }
+    assert_eq!("runner-up".parse::<Target>(), Ok(Target::RunnerUp));
+    assert_eq!("".parse::<Target>(), Ok(Target::Untargeted));
+    assert_eq!(Target::default(), Target::Untargeted);
+    for junk in ["seven", "-1", "3.5", "auto7"] {
+        let e = junk.parse::<Target>().unwrap_err();
+        assert!(e.contains("expected none, auto or a class number"), "{junk}: {e}");
+    }
 }
 
 /// The shipped model, when `weights/mnist_cnn_p025.safetensors` exists (it is produced by

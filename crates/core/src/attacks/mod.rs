@@ -10,8 +10,12 @@ pub mod fgsm;
 pub mod iaa;
 pub mod lbfgs;
 
+use std::fmt;
+use std::str::FromStr;
+
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Tensor, TensorData};
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -21,6 +25,45 @@ use crate::model::{Classifier, Model};
 pub use fgsm::Fgsm;
 pub use iaa::{sensitivity_map, Iaa};
 pub use lbfgs::Lbfgs;
+
+/// What the user asks an attack to aim for, before it is tied to an image: the CLI's
+/// `--target` and the app's `target=` URL key share this type and its text form
+/// (`none`, `auto`, or a class number).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    /// Any class but the image's own.
+    #[default]
+    Untargeted,
+    /// The clean image's most likely other class (the seed's default target).
+    RunnerUp,
+    /// This class.
+    Class(usize),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Untargeted => f.write_str("none"),
+            Target::RunnerUp => f.write_str("auto"),
+            Target::Class(k) => write!(f, "{k}"),
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" | "none" | "untargeted" => Ok(Target::Untargeted),
+            "auto" | "runner-up" => Ok(Target::RunnerUp),
+            t => t
+                .parse()
+                .map(Target::Class)
+                .map_err(|_| format!("expected none, auto or a class number, got {t:?}")),
+        }
+    }
+}
 
 /// What the attacker wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +98,24 @@ impl Goal {
         check_image(model, image, &Goal { label, target: None })?;
         let probs = probabilities(model, image);
         Ok(Goal { label, target: Some(runner_up(&probs, label)) })
+    }
+
+    /// The goal for one image: its class is `label` when known, else the model's prediction;
+    /// `target` then picks untargeted, the runner-up of that class, or a fixed class. Every
+    /// front end builds its goal here.
+    pub fn for_image(model: &Model, image: &[f32], label: Option<usize>, target: Target) -> Result<Goal, AttackError> {
+        let label = match label {
+            Some(l) => l,
+            None => {
+                check_image(model, image, &Goal { label: 0, target: None })?;
+                argmax_of(&probabilities(model, image))
+            }
+        };
+        match target {
+            Target::Untargeted => Ok(Goal { label, target: None }),
+            Target::Class(t) => Ok(Goal { label, target: Some(t) }),
+            Target::RunnerUp => Goal::runner_up(model, image, label),
+        }
     }
 
     /// Has the attack reached its goal, given the deterministic prediction?
