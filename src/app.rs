@@ -326,7 +326,7 @@ pub fn App() -> impl IntoView {
                     m.models
                         .iter()
                         .filter(|e| Dataset::of(e.architecture) == dataset)
-                        .map(|e| (e.id.clone(), format!("{} — trained p = {} ({:.2} % test accuracy, {})", e.id, e.train_dropout, e.test_accuracy * 100.0, e.dataset)))
+                        .map(|e| (e.id.clone(), format!("{} — trained p = {}, {} epochs ({:.2} % test accuracy, {})", e.id, e.train_dropout, e.epochs, e.test_accuracy * 100.0, e.dataset)))
                         .collect()
                 })
             })

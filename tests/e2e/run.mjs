@@ -681,12 +681,23 @@ test('CIFAR-10 shipped models: the dataset switch loads one, its select label gi
   await mcSettled(page);
   const options = await page.$$eval('#model-select option', (os) => os.map((o) => [o.value, o.textContent]));
   assert.deepEqual(options.map(([v]) => v), cifar.map((m) => m.id), 'only CIFAR-10 models are offered');
-  assert.match(options[0][1], /CIFAR-10 \(JPEG copy\)/);
-  assert.match(options[0][1], new RegExp(`${(cifar[0].test_accuracy * 100).toFixed(2)} % test accuracy`));
+  options.forEach(([, text], i) => {
+    const m = cifar[i];
+    assert.match(text, /CIFAR-10 \(JPEG copy\)/);
+    assert.match(text, new RegExp(`trained p = ${m.train_dropout}, ${m.epochs} epochs \\(${(m.test_accuracy * 100).toFixed(2)} % test accuracy`), text);
+  });
   checkTable(await table(page, 'mc-table'), 'CIFAR-10 model');
   await attackSettled(page);
   checkTable(await table(page, 'attack-table-after'), 'CIFAR-10 FGSM');
   assert.match(await page.evaluate(() => location.search), new RegExp(`dataset=cifar10.*model=${cifar[0].id}|model=${cifar[0].id}.*dataset=cifar10`));
+  // Every other shipped CIFAR-10 model (the p = 0.2 / 0.3 ones) loads from the select and runs.
+  for (const m of cifar.slice(1)) {
+    await fresh(page, ['#mc-summary', '#mc-table'], () => page.selectOption('#model-select', m.id));
+    await modelReady(page, m.id);
+    await mcSettled(page);
+    checkTable(await table(page, 'mc-table'), m.id);
+    assert.equal(await page.$('#error'), null, `no error with ${m.id}`);
+  }
 });
 
 test('upload a PNG through #file-input: caption names the file and MC runs on it', async (t) => {
