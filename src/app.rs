@@ -219,7 +219,7 @@ fn watch_model(ctx: Ctx) {
                 return;
             }
             _ => {
-                match manifest.models.iter().find(|e| Dataset::of(e.architecture) == dataset) {
+                match default_model(&manifest, dataset) {
                     Some(first) => {
                         if manifest.get(&wanted).is_none() && !loaded.as_ref().is_some_and(|(id, _)| *id == wanted) {
                             ctx.notes.update(|n| n.push(format!("there is no model {wanted:?}; using {}", first.id)));
@@ -356,7 +356,7 @@ pub fn App() -> impl IntoView {
     let set_dataset = move |ev| {
         let Some(d) = Dataset::from_key(&event_target_value(&ev)) else { return };
         let first = ctx.manifest.with_untracked(|m| {
-            m.as_ref().and_then(|m| m.models.iter().find(|e| Dataset::of(e.architecture) == d).map(|e| e.id.clone()))
+            m.as_ref().and_then(|m| default_model(m, d).map(|e| e.id.clone()))
         });
         ctx.state.update(|s| {
             s.dataset = d;
@@ -452,5 +452,32 @@ pub fn App() -> impl IntoView {
             "Quiver — MC dropout (Gal & Ghahramani 2016), FGSM (Goodfellow et al. 2015), L-BFGS (Szegedy et al. 2013) and IAA (seed report §4.4) on the seed report's MNIST CNN and AlexNet. "
             "Models: Burn; charts: plotly.js (vendored). No data leaves this page."
         </footer>
+    }
+}
+
+/// The model a dataset opens with: the one trained at the seed's middle rate p = 0.25 (the
+/// MNIST default is `mnist_cnn_p025` too), else the first listed.
+pub fn default_model(manifest: &Manifest, dataset: Dataset) -> Option<&ModelEntry> {
+    let mut models = manifest.models.iter().filter(|e| Dataset::of(e.architecture) == dataset);
+    let first = models.clone().next();
+    models.find(|e| (e.train_dropout - 0.25).abs() < 1e-6).or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_dataset_opens_with_its_p025_model_else_its_first() {
+        let shipped = Manifest::from_json(include_str!("../weights/manifest.json")).unwrap();
+        let id = |m: &Manifest, d| default_model(m, d).map(|e| e.id.clone());
+        assert_eq!(id(&shipped, Dataset::Mnist).as_deref(), Some("mnist_cnn_p025"));
+        assert_eq!(id(&shipped, Dataset::Cifar10).as_deref(), Some("alexnet_cifar10_p025"));
+        assert_eq!(id(&shipped, Dataset::Stl10), None, "no STL-10 weights are bundled");
+        // Without a p = 0.25 model, the first of the dataset's models.
+        let mut other = shipped.clone();
+        other.models.retain(|e| (e.train_dropout - 0.25).abs() > 1e-6);
+        let first_mnist = other.models.iter().find(|e| Dataset::of(e.architecture) == Dataset::Mnist).unwrap().id.clone();
+        assert_eq!(id(&other, Dataset::Mnist), Some(first_mnist));
     }
 }
