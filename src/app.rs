@@ -323,9 +323,7 @@ pub fn App() -> impl IntoView {
             .manifest
             .with(|m| {
                 m.as_ref().map(|m| {
-                    m.models
-                        .iter()
-                        .filter(|e| Dataset::of(e.architecture) == dataset)
+                    models_of(m, dataset)
                         .map(|e| (e.id.clone(), format!("{} — trained p = {}, {} epochs ({:.2} % test accuracy, {})", e.id, e.train_dropout, e.epochs, e.test_accuracy * 100.0, e.dataset)))
                         .collect()
                 })
@@ -376,7 +374,7 @@ pub fn App() -> impl IntoView {
     // No bundled model for the dataset and none brought: say how to get one.
     let no_weights = move || {
         let dataset = ctx.state.with(|s| s.dataset);
-        let bundled = ctx.manifest.with(|m| m.as_ref().map(|m| m.models.iter().any(|e| Dataset::of(e.architecture) == dataset)).unwrap_or(true));
+        let bundled = ctx.manifest.with(|m| m.as_ref().map(|m| models_of(m, dataset).next().is_some()).unwrap_or(true));
         (!bundled && ctx.engine.with(|e| e.is_none()) && ctx.loading.with(|l| l.is_none())).then_some(dataset)
     };
     let bench = ctx.state.with_untracked(|s| s.bench);
@@ -458,9 +456,12 @@ pub fn App() -> impl IntoView {
 /// The model a dataset opens with: the one trained at the seed's middle rate p = 0.25 (the
 /// MNIST default is `mnist_cnn_p025` too), else the first listed.
 pub fn default_model(manifest: &Manifest, dataset: Dataset) -> Option<&ModelEntry> {
-    let mut models = manifest.models.iter().filter(|e| Dataset::of(e.architecture) == dataset);
-    let first = models.clone().next();
-    models.find(|e| (e.train_dropout - 0.25).abs() < 1e-6).or(first)
+    models_of(manifest, dataset).find(|e| (e.train_dropout - 0.25).abs() < 1e-6).or_else(|| models_of(manifest, dataset).next())
+}
+
+/// The bundled models of one dataset, in manifest order.
+pub fn models_of(manifest: &Manifest, dataset: Dataset) -> impl Iterator<Item = &ModelEntry> {
+    manifest.models.iter().filter(move |e| Dataset::of(e.architecture) == dataset)
 }
 
 #[cfg(test)]
@@ -477,7 +478,7 @@ mod tests {
         // Without a p = 0.25 model, the first of the dataset's models.
         let mut other = shipped.clone();
         other.models.retain(|e| (e.train_dropout - 0.25).abs() > 1e-6);
-        let first_mnist = other.models.iter().find(|e| Dataset::of(e.architecture) == Dataset::Mnist).unwrap().id.clone();
+        let first_mnist = models_of(&other, Dataset::Mnist).next().unwrap().id.clone();
         assert_eq!(id(&other, Dataset::Mnist), Some(first_mnist));
     }
 }
