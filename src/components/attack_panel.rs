@@ -79,7 +79,6 @@ impl Spec {
     }
 }
 
-/// The goal for `pixels`: the label is the true one when known, else the model's prediction.
 pub fn download_png(pixels: &[f32], shape: [usize; 3], name: &str) -> Result<(), String> {
     let [c, h, w] = shape;
     let bytes = to_png(pixels, c, w as u32, h as u32);

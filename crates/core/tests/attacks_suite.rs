@@ -338,13 +338,19 @@ fn parameters_are_validated() {
     assert!(matches!(Lbfgs { c_steps: 0, ..Lbfgs::default() }.start(&model, &x, goal), Err(AttackError::Parameter { .. })));
 }
 
+/// The classes from most to least likely for `x`.
+fn classes_by_probability(model: &Model, x: &[f32]) -> Vec<usize> {
+    let probs = probabilities(model, x);
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    order
+}
+
 #[test]
 fn runner_up_is_the_second_most_likely_class() {
     let model = model(9);
     let x = digits().image(4);
-    let probs = probabilities(&model, &x);
-    let mut order: Vec<usize> = (0..probs.len()).collect();
-    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let order = classes_by_probability(&model, &x);
     let g = Goal::runner_up(&model, &x, order[0]).unwrap();
     assert_eq!(g, Goal { label: order[0], target: Some(order[1]) });
     // With a label the model does not predict, the target is the top class other than it.
@@ -358,9 +364,7 @@ fn runner_up_is_the_second_most_likely_class() {
 fn goal_for_image_uses_the_label_or_else_the_prediction() {
     let model = model(9);
     let x = digits().image(4);
-    let probs = probabilities(&model, &x);
-    let mut order: Vec<usize> = (0..probs.len()).collect();
-    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let order = classes_by_probability(&model, &x);
     let (top, second) = (order[0], order[1]);
     let other = order[5];
     let g = |label, target| Goal::for_image(&model, &x, label, target).unwrap();

@@ -104,17 +104,22 @@ impl Goal {
     /// `target` then picks untargeted, the runner-up of that class, or a fixed class. Every
     /// front end builds its goal here.
     pub fn for_image(model: &Model, image: &[f32], label: Option<usize>, target: Target) -> Result<Goal, AttackError> {
-        let label = match label {
-            Some(l) => l,
+        let (label, probs) = match label {
+            Some(l) => (l, None),
             None => {
                 check_image(model, image, &Goal { label: 0, target: None })?;
-                argmax_of(&probabilities(model, image))
+                let probs = probabilities(model, image);
+                (argmax_of(&probs), Some(probs))
             }
         };
         match target {
             Target::Untargeted => Ok(Goal { label, target: None }),
             Target::Class(t) => Ok(Goal { label, target: Some(t) }),
-            Target::RunnerUp => Goal::runner_up(model, image, label),
+            // The prediction's probabilities give its runner-up without a second forward pass.
+            Target::RunnerUp => match probs {
+                Some(p) => Ok(Goal { label, target: Some(runner_up(&p, label)) }),
+                None => Goal::runner_up(model, image, label),
+            },
         }
     }
 
