@@ -8,11 +8,14 @@
 
 pub mod attacks;
 pub mod data;
+pub mod dataset;
 pub mod mc_dropout;
 pub mod manifest;
 pub mod metrics;
 pub mod model;
+pub mod params;
 pub mod preprocess;
 pub mod weights;
 
+pub use dataset::Dataset;
 pub use model::{Architecture, Classifier, Model};

@@ -13,13 +13,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::model::Classifier;
+use crate::params::{Domain, Param, ParamError, Tunable, Value};
 
 /// Default number of stochastic passes (seed §3.2: 50).
 pub const DEFAULT_PASSES: usize = 50;
-/// Largest number of passes accepted.
-pub const MAX_PASSES: usize = 500;
-/// Largest inference dropout rate accepted.
-pub const MAX_P: f32 = 0.5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct McConfig {
@@ -38,21 +35,51 @@ impl Default for McConfig {
 
 #[derive(Debug, Error, PartialEq)]
 pub enum McError {
-    #[error("the number of passes must be between 1 and {MAX_PASSES}, got {0}")]
-    Passes(usize),
-    #[error("the dropout rate p must be in [0, {MAX_P}], got {0}")]
-    Rate(f32),
+    #[error(transparent)]
+    Parameter(#[from] ParamError),
+}
+
+impl Tunable for McConfig {
+    const PARAMS: &'static [Param<Self>] = &[
+        Param {
+            key: "T",
+            aliases: &["passes"],
+            cli: Some("passes"),
+            label: "passes T",
+            unit: "",
+            help: "stochastic forward passes with dropout left on; the spread of their answers is the uncertainty",
+            domain: Domain::whole(1, 500),
+            get: |s| Value::Whole(s.passes as u64),
+            set: |s, v| s.passes = v.size(),
+        },
+        Param {
+            key: "p",
+            aliases: &[],
+            cli: None,
+            label: "dropout p",
+            unit: "",
+            help: "dropout rate at inference, independent of the rate the model was trained with",
+            domain: Domain::closed(0.0, 0.5, 0.05),
+            get: |s| Value::Real(s.p),
+            set: |s, v| s.p = v.real(),
+        },
+        Param {
+            key: "seed",
+            aliases: &[],
+            cli: None,
+            label: "seed",
+            unit: "",
+            help: "seed of the dropout masks: the same seed gives the same numbers on every device",
+            domain: Domain::whole(0, u64::MAX),
+            get: |s| Value::Whole(s.seed),
+            set: |s, v| s.seed = v.whole(),
+        },
+    ];
 }
 
 impl McConfig {
     pub fn validate(&self) -> Result<(), McError> {
-        if self.passes == 0 || self.passes > MAX_PASSES {
-            return Err(McError::Passes(self.passes));
-        }
-        if !(0.0..=MAX_P).contains(&self.p) || !self.p.is_finite() {
-            return Err(McError::Rate(self.p));
-        }
-        Ok(())
+        Ok(self.check()?)
     }
 }
 

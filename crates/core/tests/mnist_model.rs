@@ -126,8 +126,11 @@ fn masks_have_the_requested_keep_rate_and_scale() {
 fn mc_rejects_bad_settings() {
     let model = Model::init(Architecture::MnistCnn, &Device::flex());
     let x = image_tensor(&model, &vec![0.0; 784]);
-    assert_eq!(mc_dropout(&model, x.clone(), &McConfig { passes: 0, p: 0.2, seed: 0 }).unwrap_err(), McError::Passes(0));
-    assert_eq!(mc_dropout(&model, x, &McConfig { passes: 5, p: 0.7, seed: 0 }).unwrap_err(), McError::Rate(0.7));
+    let e = mc_dropout(&model, x.clone(), &McConfig { passes: 0, p: 0.2, seed: 0 }).unwrap_err();
+    assert!(matches!(e, McError::Parameter(_)));
+    assert_eq!(e.to_string(), "passes T must be a whole number from 1 to 500, got 0");
+    let e = mc_dropout(&model, x, &McConfig { passes: 5, p: 0.7, seed: 0 }).unwrap_err();
+    assert_eq!(e.to_string(), "dropout p must be in [0, 0.5], got 0.7");
 }
 
 #[test]

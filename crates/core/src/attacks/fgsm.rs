@@ -4,8 +4,12 @@
 //! Targeted:   `x' = clip(x − ε·sign(∇ₓ CE(f(x), t)), 0, 1)`.
 //! The gradient is that of the deterministic forward (dropout off).
 
-use super::{check_image, loss_gradient, make_outcome, probabilities, trajectory_point, Attack, AttackError, AttackOutcome, AttackRun, Goal, Step};
+use super::{
+    check_image, loss_gradient, make_outcome, probabilities, trajectory_point, About, Attack, AttackError, AttackOutcome,
+    AttackRun, Goal, Step, TrajectoryPoint,
+};
 use crate::model::Model;
+use crate::params::{Domain, Param, Tunable, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fgsm {
@@ -19,7 +23,27 @@ impl Default for Fgsm {
     }
 }
 
+impl Tunable for Fgsm {
+    const PARAMS: &'static [Param<Self>] = &[Param {
+        key: "eps",
+        aliases: &[],
+        cli: None,
+        label: "ε",
+        unit: "pixel units",
+        help: "L∞ size of the step: every value moves by ε (pixels lie in [0, 1])",
+        domain: Domain::closed(0.0, 1.0, 0.01),
+        get: |s| Value::Real(s.eps),
+        set: |s, v| s.eps = v.real(),
+    }];
+}
+
 impl Fgsm {
+    pub const ABOUT: About = About {
+        key: "fgsm",
+        label: "FGSM (one signed-gradient step, L∞)",
+        summary: "FGSM: x′ = clip(x + ε·sign(∇ₓ loss), 0, 1). Every pixel moves by ε in the direction that hurts the model most.",
+    };
+
     pub fn new(eps: f32) -> Self {
         Self { eps }
     }
@@ -44,14 +68,16 @@ impl Fgsm {
 
 impl Attack for Fgsm {
     fn name(&self) -> &'static str {
-        "fgsm"
+        Self::ABOUT.key
     }
 
     fn validate(&self) -> Result<(), AttackError> {
-        if !(self.eps.is_finite() && (0.0..=1.0).contains(&self.eps)) {
-            return Err(AttackError::Parameter { name: "ε (eps)", rule: "between 0 and 1", value: self.eps.to_string() });
-        }
-        Ok(())
+        Ok(self.check()?)
+    }
+
+    /// One step: done at its only point.
+    fn progress(&self, _point: &TrajectoryPoint) -> f64 {
+        1.0
     }
 
     fn start(&self, model: &Model, image: &[f32], goal: Goal) -> Result<Box<dyn AttackRun>, AttackError> {

@@ -48,17 +48,14 @@
 //! One [`AttackRun::step`] is one iteration: one forward and backward pass.
 
 use super::{
-    check_image, make_outcome, row, scalar_gradient, trajectory_point, Attack, AttackError, AttackOutcome,
+    check_image, make_outcome, row, scalar_gradient, trajectory_point, About, Attack, AttackError, AttackOutcome,
     AttackRun, Goal, Step, TrajectoryPoint,
 };
-use crate::metrics::{perceptual_distance, sensitivity, DEFAULT_NEIGHBOURHOOD, SD_FLOOR};
+use crate::params::{Domain, Param, Tunable, Value};
+use crate::metrics::{perceptual_distance, sensitivity, DEFAULT_NEIGHBOURHOOD};
 use crate::model::{Classifier, Model};
 use burn::tensor::activation::softmax;
 
-/// Largest neighbourhood side accepted.
-pub const MAX_NEIGHBOURHOOD: usize = 27;
-/// Largest iteration cap accepted.
-pub const MAX_ITERATIONS: usize = 100_000;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Iaa {
@@ -98,17 +95,90 @@ pub fn sensitivity_map(image: &[f32], shape: [usize; 3], n: usize) -> Result<Vec
 }
 
 fn validate_n(n: usize) -> Result<(), AttackError> {
-    if n == 0 || n % 2 == 0 || n > MAX_NEIGHBOURHOOD {
-        return Err(AttackError::Parameter {
-            name: "neighbourhood n",
-            rule: "an odd number between 1 and 27",
-            value: n.to_string(),
-        });
-    }
-    Ok(())
+    let p = Iaa::param("iaa_n").expect("IAA's table has n");
+    Ok(p.check(Value::Whole(n as u64))?)
+}
+
+impl Tunable for Iaa {
+    const PARAMS: &'static [Param<Self>] = &[
+        Param {
+            key: "iaa_n",
+            aliases: &[],
+            cli: None,
+            label: "neighbourhood n",
+            unit: "pixels",
+            help: "side of the n×n neighbourhood of the local standard deviation behind Sen",
+            domain: Domain::Whole { min: 1, max: 27, odd: true },
+            get: |s| Value::Whole(s.n as u64),
+            set: |s, v| s.n = v.size(),
+        },
+        Param {
+            key: "iaa_m",
+            aliases: &[],
+            cli: None,
+            label: "m (pixels per iteration)",
+            unit: "",
+            help: "values perturbed per iteration: those with the highest |∇Gap| / Sen",
+            domain: Domain::whole(1, 1_000_000),
+            get: |s| Value::Whole(s.m as u64),
+            set: |s, v| s.m = v.size(),
+        },
+        Param {
+            key: "iaa_delta",
+            aliases: &[],
+            cli: None,
+            label: "δ",
+            unit: "pixel units",
+            help: "change of each selected value per iteration",
+            domain: Domain::open_closed(0.0, 1.0, 0.01),
+            get: |s| Value::Real(s.delta),
+            set: |s, v| s.delta = v.real(),
+        },
+        Param {
+            key: "iaa_dmax",
+            aliases: &[],
+            cli: None,
+            label: "D_max",
+            unit: "",
+            // D ≤ max Sen · max |δ| = 1 / SD_FLOOR = 255: anything above it is no limit at all
+            // (a test checks that the bound is 1 / SD_FLOOR).
+            help: "largest perceptual distance D(X*, X); the run stops once D reaches it",
+            domain: Domain::open_closed(0.0, 255.0, 0.01),
+            get: |s| Value::Real(s.d_max),
+            set: |s, v| s.d_max = v.real(),
+        },
+        Param {
+            key: "iaa_kappa",
+            aliases: &[],
+            cli: None,
+            label: "κ (margin)",
+            unit: "probability",
+            help: "robustness margin: stop once the gap exceeds κ (0: as soon as the goal is reached)",
+            domain: Domain::closed_open(0.0, 1.0, 0.05),
+            get: |s| Value::Real(s.margin),
+            set: |s, v| s.margin = v.real(),
+        },
+        Param {
+            key: "iaa_iter",
+            aliases: &[],
+            cli: None,
+            label: "max iterations",
+            unit: "",
+            help: "safety cap on the iterations (see the module doc: some targeted runs oscillate)",
+            domain: Domain::whole(1, 100_000),
+            get: |s| Value::Whole(s.max_iter as u64),
+            set: |s, v| s.max_iter = v.size(),
+        },
+    ];
 }
 
 impl Iaa {
+    pub const ABOUT: About = About {
+        key: "iaa",
+        label: "IAA (imperceptible: perturbs busy regions first)",
+        summary: "IAA (seed §4.4): each iteration moves the m pixels with the highest ∇Gap / Sen by δ; Sen = 1/SD of the n×n neighbourhood, so busy regions (low Sen) change first. Stops once Gap > κ or D reaches D_max.",
+    };
+
     /// The largest amount one iteration can add to `D` on `image`: `m · δ · max Sen / N`.
     pub fn max_step_distance(&self, sen: &[f32]) -> f32 {
         let max_sen = sen.iter().copied().fold(0.0f32, f32::max);
@@ -118,32 +188,18 @@ impl Iaa {
 
 impl Attack for Iaa {
     fn name(&self) -> &'static str {
-        "iaa"
+        Self::ABOUT.key
     }
 
     fn validate(&self) -> Result<(), AttackError> {
-        validate_n(self.n)?;
-        if self.m == 0 {
-            return Err(AttackError::Parameter { name: "m (pixels per iteration)", rule: "at least 1", value: "0".into() });
-        }
-        if !(self.delta.is_finite() && self.delta > 0.0 && self.delta <= 1.0) {
-            return Err(AttackError::Parameter { name: "δ (delta)", rule: "in (0, 1]", value: self.delta.to_string() });
-        }
-        // D ≤ max Sen · max |δ| = 1/SD_FLOOR; anything above it is no limit at all.
-        if !(self.d_max.is_finite() && self.d_max > 0.0 && self.d_max <= 1.0 / SD_FLOOR) {
-            return Err(AttackError::Parameter { name: "D_max", rule: "in (0, 255]", value: self.d_max.to_string() });
-        }
-        if !(self.margin.is_finite() && (0.0..1.0).contains(&self.margin)) {
-            return Err(AttackError::Parameter { name: "margin κ", rule: "in [0, 1)", value: self.margin.to_string() });
-        }
-        if self.max_iter == 0 || self.max_iter > MAX_ITERATIONS {
-            return Err(AttackError::Parameter {
-                name: "max iterations",
-                rule: "between 1 and 100000",
-                value: self.max_iter.to_string(),
-            });
-        }
-        Ok(())
+        Ok(self.check()?)
+    }
+
+    /// The larger of the share of D_max spent and of the iteration cap used (an upper bound:
+    /// the goal may be reached first).
+    fn progress(&self, point: &TrajectoryPoint) -> f64 {
+        let by_d = point.perceptual_distance.map(|d| d as f64 / self.d_max as f64).unwrap_or(0.0);
+        by_d.max(point.iteration as f64 / self.max_iter.max(1) as f64).clamp(0.0, 1.0)
     }
 
     fn start(&self, model: &Model, image: &[f32], goal: Goal) -> Result<Box<dyn AttackRun>, AttackError> {

@@ -65,17 +65,12 @@ use std::collections::VecDeque;
 use burn::tensor::activation::{log_softmax, softplus};
 
 use super::{
-    check_image, make_outcome, row, scalar_gradient, success_gap, trajectory_point, Attack, AttackError,
+    check_image, make_outcome, row, scalar_gradient, success_gap, trajectory_point, About, Attack, AttackError,
     AttackOutcome, AttackRun, Goal, Step, TrajectoryPoint,
 };
 use crate::model::Model;
+use crate::params::{Domain, Param, Tunable, Value};
 
-/// Largest number of `c` steps accepted.
-pub const MAX_C_STEPS: usize = 50;
-/// Largest number of iterations per `c` accepted.
-pub const MAX_ITERATIONS: usize = 10_000;
-/// Largest L-BFGS memory accepted.
-pub const MAX_MEMORY: usize = 100;
 /// A `c` ends when an accepted step lowers the objective by less than this fraction of
 /// `max(1, |f|)`: the loss is computed in f32, whose resolution (≈ 1.2·10⁻⁷) makes smaller
 /// changes noise, and the line search would halve its step dozens of times chasing them.
@@ -107,32 +102,86 @@ impl Default for Lbfgs {
     }
 }
 
+impl Lbfgs {
+    pub const ABOUT: About = About {
+        key: "lbfgs",
+        label: "L-BFGS (smallest L2 perturbation, box-constrained)",
+        summary: "L-BFGS (Szegedy et al.): minimise c·‖r‖₂² + loss(x + r) with x + r kept in [0, 1], searching over c for the smallest perturbation that succeeds.",
+    };
+}
+
+impl Tunable for Lbfgs {
+    const PARAMS: &'static [Param<Self>] = &[
+        Param {
+            key: "lbfgs_c",
+            aliases: &[],
+            cli: None,
+            label: "c (initial)",
+            unit: "",
+            help: "first penalty weight c on ‖r‖₂²; the search halves or doubles it",
+            domain: Domain::open_closed(0.0, 1e6, 0.01),
+            get: |s| Value::Real(s.c_init),
+            set: |s, v| s.c_init = v.real(),
+        },
+        Param {
+            key: "lbfgs_steps",
+            aliases: &[],
+            cli: None,
+            label: "c steps",
+            unit: "",
+            help: "outer steps of the search over c, each a full minimisation",
+            domain: Domain::whole(1, 50),
+            get: |s| Value::Whole(s.c_steps as u64),
+            set: |s, v| s.c_steps = v.size(),
+        },
+        Param {
+            key: "lbfgs_iter",
+            aliases: &[],
+            cli: None,
+            label: "iterations per c",
+            unit: "",
+            help: "L-BFGS iterations for each c",
+            domain: Domain::whole(1, 10_000),
+            get: |s| Value::Whole(s.max_iter as u64),
+            set: |s, v| s.max_iter = v.size(),
+        },
+        Param {
+            key: "lbfgs_mem",
+            aliases: &[],
+            cli: None,
+            label: "memory",
+            unit: "",
+            help: "curvature pairs (s, y) kept",
+            domain: Domain::whole(1, 100),
+            get: |s| Value::Whole(s.memory as u64),
+            set: |s, v| s.memory = v.size(),
+        },
+        Param {
+            key: "lbfgs_tol",
+            aliases: &[],
+            cli: None,
+            label: "tolerance",
+            unit: "",
+            help: "a c ends when the projected gradient's largest entry is below this",
+            domain: Domain::closed(0.0, 1.0, 0.00001),
+            get: |s| Value::Real(s.tolerance),
+            set: |s, v| s.tolerance = v.real(),
+        },
+    ];
+}
+
 impl Attack for Lbfgs {
     fn name(&self) -> &'static str {
-        "lbfgs"
+        Self::ABOUT.key
     }
 
     fn validate(&self) -> Result<(), AttackError> {
-        if !(self.c_init.is_finite() && self.c_init > 0.0 && self.c_init <= 1e6) {
-            return Err(AttackError::Parameter { name: "c (initial)", rule: "in (0, 10⁶]", value: self.c_init.to_string() });
-        }
-        if self.c_steps == 0 || self.c_steps > MAX_C_STEPS {
-            return Err(AttackError::Parameter { name: "c steps", rule: "between 1 and 50", value: self.c_steps.to_string() });
-        }
-        if self.max_iter == 0 || self.max_iter > MAX_ITERATIONS {
-            return Err(AttackError::Parameter {
-                name: "iterations per c",
-                rule: "between 1 and 10000",
-                value: self.max_iter.to_string(),
-            });
-        }
-        if self.memory == 0 || self.memory > MAX_MEMORY {
-            return Err(AttackError::Parameter { name: "memory", rule: "between 1 and 100", value: self.memory.to_string() });
-        }
-        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
-            return Err(AttackError::Parameter { name: "tolerance", rule: "finite and ≥ 0", value: self.tolerance.to_string() });
-        }
-        Ok(())
+        Ok(self.check()?)
+    }
+
+    /// Iterations over the budget of every `c` (an upper bound: a `c` may end early).
+    fn progress(&self, point: &TrajectoryPoint) -> f64 {
+        (point.iteration as f64 / (self.c_steps * self.max_iter).max(1) as f64).clamp(0.0, 1.0)
     }
 
     fn start(&self, model: &Model, image: &[f32], goal: Goal) -> Result<Box<dyn AttackRun>, AttackError> {

@@ -8,7 +8,9 @@
 
 pub mod fgsm;
 pub mod iaa;
+pub mod kinds;
 pub mod lbfgs;
+pub mod slices;
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,10 +23,22 @@ use thiserror::Error;
 
 use crate::metrics::{perceptual_distance, sensitivity, Distances, DEFAULT_NEIGHBOURHOOD};
 use crate::model::{Classifier, Model};
+use crate::params::ParamError;
 
 pub use fgsm::Fgsm;
 pub use iaa::{sensitivity_map, Iaa};
+pub use kinds::{AttackKind, AttackSet};
 pub use lbfgs::Lbfgs;
+pub use slices::{Clock, Slice, Slicer};
+
+/// What an attack says about itself: its key (URL value, CLI `--attack` value, outcome name),
+/// the label a picker shows, and the one-line formula a panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct About {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub summary: &'static str,
+}
 
 /// What the user asks an attack to aim for, before it is tied to an image: the CLI's
 /// `--target` and the app's `target=` URL key share this type and its text form
@@ -134,8 +148,8 @@ impl Goal {
 
 #[derive(Debug, Error, PartialEq)]
 pub enum AttackError {
-    #[error("{name} must be {rule}, got {value}")]
-    Parameter { name: &'static str, rule: &'static str, value: String },
+    #[error(transparent)]
+    Parameter(#[from] ParamError),
     #[error("class {0} does not exist (the model has {1} classes)")]
     Class(usize, usize),
     #[error("the target class {0} is the image's own class; pick another target")]
@@ -210,6 +224,8 @@ pub trait Attack {
     fn validate(&self) -> Result<(), AttackError>;
     /// Check everything and prepare a run on `image` (CHW pixels in [0, 1]).
     fn start(&self, model: &Model, image: &[f32], goal: Goal) -> Result<Box<dyn AttackRun>, AttackError>;
+    /// How far a run is when it reports `point`, in [0, 1]: the attack's own progress rule.
+    fn progress(&self, point: &TrajectoryPoint) -> f64;
 }
 
 /// Whether the driver should keep going after a step.
