@@ -4,82 +4,46 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
-use quiver_core::attacks::{probabilities, run_attack, sensitivity_map, Attack, Fgsm, Flow, Goal, Iaa, Lbfgs, Target};
+use clap::Args;
+use quiver_core::attacks::{probabilities, run_attack, sensitivity_map, AttackKind, Flow, Goal, Target};
 use quiver_core::mc_dropout::{mc_dropout, McSummary};
 use quiver_core::metrics::Distances;
 use quiver_core::model::Classifier;
 use quiver_core::preprocess::{for_architecture, to_png};
 use serde::Serialize;
 
-use crate::data::load_mnist;
-use crate::eval::{load_model, McArgs};
+use crate::data::{load_split, Split};
+use crate::eval::load_model;
+use crate::params::{AttackFlags, McFlags};
 use crate::Backend;
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum AttackKind {
-    /// Fast Gradient Sign Method (L∞, one step).
-    Fgsm,
-    /// Box-constrained L-BFGS with a search over the penalty c (L2).
-    Lbfgs,
-    /// Imperceptible Adversarial Attack (perceptual distance D).
-    Iaa,
-}
 
 #[derive(Args)]
 pub struct AttackArgs {
     #[arg(long)]
     pub weights: PathBuf,
-    #[arg(long, value_enum, default_value = "fgsm")]
+    /// The attack: fgsm, lbfgs or iaa. Its parameters are the flags of its section below.
+    #[arg(long, default_value = "fgsm")]
     pub attack: AttackKind,
     /// An image file (PNG or JPEG, any size), preprocessed for the model: MNIST-style for the digit CNN, centre-cropped and resized for AlexNet.
     #[arg(long, conflicts_with = "indices")]
     pub png: Option<PathBuf>,
-    /// Comma-separated test-set indices, e.g. 0,1,2 or 0-99.
+    /// Comma-separated test-set indices, e.g. 0,1,2 or 0-99, of the test split in --data.
     #[arg(long)]
     pub indices: Option<String>,
+    /// The test data for --indices, as for `eval`: MNIST IDX files, the CIFAR-10 folder, the
+    /// STL-10 binaries, or a committed subset (the MNIST subset folder or a colour grid PNG).
     #[arg(long, default_value = "../shared/data/mnist")]
     pub data: PathBuf,
-    /// FGSM step size ε.
-    #[arg(long, default_value_t = Fgsm::default().eps)]
-    pub eps: f32,
     /// Target class (targeted attack), or `auto` for the clean image's runner-up class. Without
     /// it the attack is untargeted.
     #[arg(long)]
     pub target: Option<Target>,
-    /// L-BFGS: first penalty weight c on ‖r‖₂².
-    #[arg(long, default_value_t = Lbfgs::default().c_init)]
-    pub c_init: f32,
-    /// L-BFGS: outer steps of the search over c.
-    #[arg(long, default_value_t = Lbfgs::default().c_steps)]
-    pub c_steps: usize,
-    /// Iteration cap: L-BFGS iterations per c (default 50), IAA iterations (default 300).
-    #[arg(long)]
-    pub max_iter: Option<usize>,
-    /// L-BFGS: number of curvature pairs kept.
-    #[arg(long, default_value_t = Lbfgs::default().memory)]
-    pub memory: usize,
-    /// L-BFGS: projected-gradient tolerance that ends a c.
-    #[arg(long, default_value_t = Lbfgs::default().tolerance)]
-    pub tolerance: f32,
-    /// IAA: neighbourhood side n (odd) of the local standard deviation.
-    #[arg(long, default_value_t = Iaa::default().n)]
-    pub n: usize,
-    /// IAA: pixels perturbed per iteration.
-    #[arg(long, default_value_t = Iaa::default().m)]
-    pub m: usize,
-    /// IAA: perturbation magnitude per pixel and iteration.
-    #[arg(long, default_value_t = Iaa::default().delta)]
-    pub delta: f32,
-    /// IAA: maximum perceptual distance D_max.
-    #[arg(long, default_value_t = Iaa::default().d_max)]
-    pub d_max: f32,
-    /// IAA: robustness margin κ on the probability gap (stop once the gap exceeds it).
-    #[arg(long, default_value_t = Iaa::default().margin)]
-    pub margin: f32,
+    /// Every attack's parameters, from the attack's own table in quiver-core.
+    #[command(flatten)]
+    pub params: AttackFlags,
     /// MC-dropout settings for the before/after uncertainty.
     #[command(flatten)]
-    pub mc: McArgs,
+    pub mc: McFlags,
     #[arg(long, default_value = "attack-out")]
     pub out_dir: PathBuf,
     #[arg(long, value_enum, default_value = "flex")]
@@ -186,40 +150,13 @@ pub fn parse_indices(s: &str) -> Result<Vec<usize>> {
 
 pub fn run(a: AttackArgs) -> Result<()> {
     let model = load_model(&a.weights, None, a.backend)?;
-    anyhow::ensure!(model.architecture() == quiver_core::Architecture::MnistCnn, "the attack command handles MNIST models only");
-    let (attack, parameters): (Box<dyn Attack>, serde_json::Value) = match a.attack {
-        AttackKind::Fgsm => (Box::new(Fgsm::new(a.eps)), serde_json::json!({ "eps": a.eps })),
-        AttackKind::Lbfgs => {
-            let l = Lbfgs {
-                c_init: a.c_init,
-                c_steps: a.c_steps,
-                max_iter: a.max_iter.unwrap_or(Lbfgs::default().max_iter),
-                memory: a.memory,
-                tolerance: a.tolerance,
-            };
-            let p = serde_json::json!({
-                "c_init": l.c_init, "c_steps": l.c_steps, "max_iter": l.max_iter,
-                "memory": l.memory, "tolerance": l.tolerance,
-            });
-            (Box::new(l), p)
-        }
-        AttackKind::Iaa => {
-            let i = Iaa {
-                n: a.n,
-                m: a.m,
-                delta: a.delta,
-                d_max: a.d_max,
-                margin: a.margin,
-                max_iter: a.max_iter.unwrap_or(Iaa::default().max_iter),
-            };
-            let p = serde_json::json!({
-                "n": i.n, "m": i.m, "delta": i.delta, "d_max": i.d_max,
-                "margin": i.margin, "max_iter": i.max_iter,
-            });
-            (Box::new(i), p)
-        }
-    };
+    let set = a.params.0;
+    let attack = set.get(a.attack);
     attack.validate()?;
+    // The attack's parameters as run: its table's keys and values.
+    let parameters: serde_json::Map<String, serde_json::Value> =
+        a.attack.params().iter().map(|p| (p.key.to_string(), set.text(p.key).unwrap_or_default().into())).collect();
+    let parameters = serde_json::Value::Object(parameters);
     let [channels, height, width] = model.architecture().input_shape();
     let mut inputs: Vec<(String, Vec<f32>, Option<usize>)> = Vec::new();
     if let Some(p) = &a.png {
@@ -227,7 +164,7 @@ pub fn run(a: AttackArgs) -> Result<()> {
         let x = for_architecture(&bytes, model.architecture()).with_context(|| format!("{}", p.display()))?;
         inputs.push((p.file_stem().unwrap().to_string_lossy().into(), x, None));
     } else if let Some(s) = &a.indices {
-        let set = load_mnist(&a.data, "t10k")?;
+        let set = load_split(model.architecture(), &a.data, Split::Test)?;
         for i in parse_indices(s)? {
             anyhow::ensure!(i < set.len(), "index {i} is past the end of the test set ({} images)", set.len());
             inputs.push((format!("test-{i:05}"), set.image(i), Some(set.label(i))));
@@ -236,7 +173,7 @@ pub fn run(a: AttackArgs) -> Result<()> {
         anyhow::bail!("give --png FILE or --indices LIST");
     }
     std::fs::create_dir_all(&a.out_dir)?;
-    let mc = a.mc.config();
+    let mc = a.mc.0;
     let mut results = Vec::new();
     let bar = indicatif::ProgressBar::new(inputs.len() as u64);
     for (name, x, label) in inputs {
@@ -244,7 +181,7 @@ pub fn run(a: AttackArgs) -> Result<()> {
         let label_or_prediction = label.unwrap_or(before);
         let goal = Goal::for_image(&model, &x, Some(label_or_prediction), a.target.unwrap_or_default())?;
         let t = Instant::now();
-        let outcome = run_attack(attack.as_ref(), &model, &x, goal, |_| Flow::Continue)?;
+        let outcome = run_attack(attack, &model, &x, goal, |_| Flow::Continue)?;
         let millis = t.elapsed().as_secs_f64() * 1000.0;
         let img = |v: &[f32]| quiver_core::attacks::image_tensor(&model, v);
         let mc_before = mc_dropout(&model, img(&x), &mc)?;
@@ -254,7 +191,7 @@ pub fn run(a: AttackArgs) -> Result<()> {
         std::fs::write(a.out_dir.join(format!("{name}-adversarial.png")), png(&outcome.adversarial))?;
         if let AttackKind::Iaa = a.attack {
             // Sen ∈ [2, 255] on a log scale: bright where a change would be visible.
-            let sen = sensitivity_map(&x, [channels, height, width], a.n)?;
+            let sen = sensitivity_map(&x, [channels, height, width], set.iaa.n)?;
             let (lo, hi) = (2f32.ln(), 255f32.ln());
             let shown: Vec<f32> = sen.iter().map(|s| (s.ln() - lo) / (hi - lo)).collect();
             std::fs::write(a.out_dir.join(format!("{name}-sensitivity.png")), png(&shown))?;

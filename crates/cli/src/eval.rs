@@ -14,6 +14,7 @@ use quiver_core::weights;
 use serde::Serialize;
 
 use crate::data::{load_split, Split};
+use crate::params::McFlags;
 use crate::Backend;
 
 #[derive(Args)]
@@ -32,32 +33,12 @@ pub struct EvalArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     #[command(flatten)]
-    pub mc: McArgs,
+    pub mc: McFlags,
     /// Write the JSON here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "flex")]
     pub backend: Backend,
-}
-
-/// MC-dropout settings shared by `eval` and `attack`.
-#[derive(Args)]
-pub struct McArgs {
-    /// MC-dropout passes per image.
-    #[arg(long, default_value_t = 50)]
-    pub passes: usize,
-    /// Inference dropout rate of the MC passes.
-    #[arg(long, default_value_t = 0.25)]
-    pub p: f32,
-    /// Seed of the dropout masks.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-}
-
-impl McArgs {
-    pub fn config(&self) -> McConfig {
-        McConfig { passes: self.passes, p: self.p, seed: self.seed }
-    }
 }
 
 /// Deterministic predictions for every image of `set`, in batches of 500.
@@ -170,7 +151,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     if let Some(n) = a.limit {
         set = set.take(n);
     }
-    let report = evaluate(&model, &set, &a.mc.config())?;
+    let report = evaluate(&model, &set, &a.mc.0)?;
     let json = serde_json::to_string_pretty(&report)?;
     match a.out {
         Some(p) => std::fs::write(p, json)?,

@@ -4,6 +4,7 @@
 mod attack;
 mod data;
 mod eval;
+mod params;
 mod train;
 
 use anyhow::Result;

@@ -13,15 +13,16 @@ fn quiver(args: &[&str]) -> (bool, String) {
 fn out_of_range_attack_parameters_are_refused_with_a_message() {
     let out_dir = std::env::temp_dir().join(format!("quiver-cli-bad-{}", std::process::id()));
     let out_dir = out_dir.to_str().unwrap();
-    let cases: [(&[&str], &str); 7] = [
-        (&["--attack", "iaa", "--m", "0"], "m (pixels per iteration) must be at least 1, got 0"),
-        (&["--attack", "iaa", "--n", "4"], "neighbourhood n must be an odd number between 1 and 27, got 4"),
-        (&["--attack", "iaa", "--d-max=-1"], "D_max must be in (0, 255], got -1"),
-        (&["--attack", "iaa", "--delta", "0"], "δ (delta) must be in (0, 1], got 0"),
-        (&["--attack", "fgsm", "--eps=-0.1"], "ε (eps) must be between 0 and 1, got -0.1"),
-        (&["--attack", "lbfgs", "--c-steps", "0"], "c steps must be between 1 and 50, got 0"),
+    let cases: [(&[&str], &str); 8] = [
+        (&["--attack", "iaa", "--iaa-m", "0"], "m (pixels per iteration) must be a whole number from 1 to 1000000, got 0"),
+        (&["--attack", "iaa", "--iaa-n", "4"], "neighbourhood n must be an odd whole number from 1 to 27, got 4"),
+        (&["--attack", "iaa", "--iaa-dmax=-1"], "D_max must be in (0, 255], got -1"),
+        (&["--attack", "iaa", "--iaa-delta", "0"], "δ must be in (0, 1], got 0"),
+        (&["--attack", "fgsm", "--eps=-0.1"], "ε must be in [0, 1], got -0.1"),
+        (&["--attack", "lbfgs", "--lbfgs-steps", "0"], "c steps must be a whole number from 1 to 50, got 0"),
         // The digit is a 7: targeting 7 is not an attack.
         (&["--attack", "fgsm", "--target", "7"], "the target class 7 is the image's own class"),
+        (&["--attack", "pgd"], "use fgsm, lbfgs, iaa"),
     ];
     for (extra, message) in cases {
         let mut args = vec!["attack", "--weights", "weights/mnist_cnn_p025.safetensors", "--png", "tests/fixtures/e2e/digit-7.png", "--out-dir", out_dir];
