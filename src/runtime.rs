@@ -7,7 +7,9 @@ use quiver_core::attacks::image_tensor;
 use quiver_core::manifest::{sha256_hex, Manifest, ModelEntry};
 use quiver_core::mc_dropout::{mc_probabilities, McConfig, McSummary};
 use quiver_core::model::Architecture;
-use quiver_core::{weights, Classifier, Model};
+use quiver_core::{weights, Classifier, Dataset, Model};
+
+use crate::plan::{custom_id, Source};
 
 /// The compute device in use, as shown to the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,13 +32,18 @@ impl Compute {
 #[derive(Clone, Debug)]
 pub struct Engine {
     pub entry: ModelEntry,
-    /// Weights the user brought (not from the manifest).
-    pub custom: bool,
+    /// Where the weights came from.
+    pub source: Source,
     pub cpu: Model,
     pub gpu: Option<Model>,
 }
 
 impl Engine {
+    /// Weights the user brought (not from the manifest).
+    pub fn custom(&self) -> bool {
+        !matches!(self.source, Source::Bundled(_))
+    }
+
     pub fn compute(&self) -> Compute {
         if self.gpu.is_some() {
             Compute::WebGpu
@@ -91,24 +98,10 @@ pub async fn load_manifest() -> Result<Manifest, LoadError> {
 }
 
 /// Check and build a model from bytes, on the CPU and, when given, on the GPU device.
-pub fn build_engine(entry: ModelEntry, bytes: &[u8], gpu: Option<&Device>) -> Result<Engine, LoadError> {
+pub fn build_engine(entry: ModelEntry, source: Source, bytes: &[u8], gpu: Option<&Device>) -> Result<Engine, LoadError> {
     let cpu = weights::load(bytes, entry.architecture, &Device::flex()).map_err(|e| e.to_string())?;
     let gpu = gpu.map(|d| cpu.clone().to_device(d));
-    Ok(Engine { entry, cpu, gpu, custom: false })
-}
-
-/// The model id of weights the user brought from `name` (a file name or a site path).
-pub fn custom_id(name: &str) -> String {
-    let clean: String = name
-        .rsplit('/')
-        .next()
-        .unwrap_or(name)
-        .trim_end_matches(".safetensors")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
-        .take(48)
-        .collect();
-    format!("your-{clean}")
+    Ok(Engine { entry, source, cpu, gpu })
 }
 
 /// The architecture a weights file is for: `preferred` when the file matches it exactly, else
@@ -134,13 +127,13 @@ pub fn detect_architecture(bytes: &[u8], preferred: Architecture) -> Result<Arch
 }
 
 /// Check weights the user brought and build an engine for them (see [`detect_architecture`]).
-pub fn custom_engine(bytes: &[u8], name: &str, preferred: Architecture, gpu: Option<&Device>) -> Result<Engine, LoadError> {
+pub fn custom_engine(bytes: &[u8], source: Source, name: &str, preferred: Architecture, gpu: Option<&Device>) -> Result<Engine, LoadError> {
     let arch = detect_architecture(bytes, preferred).map_err(|e| e.to_string())?;
     let entry = ModelEntry {
         id: custom_id(name),
         file: name.to_string(),
         architecture: arch,
-        dataset: crate::state::Dataset::of(arch).label().to_string(),
+        dataset: Dataset::of(arch).label().to_string(),
         class_names: arch.class_names().iter().map(|c| c.to_string()).collect(),
         train_dropout: f32::NAN,
         test_accuracy: f32::NAN,
@@ -156,9 +149,7 @@ pub fn custom_engine(bytes: &[u8], name: &str, preferred: Architecture, gpu: Opt
         backend: String::new(),
         subset: None,
     };
-    let mut engine = build_engine(entry, bytes, gpu)?;
-    engine.custom = true;
-    Ok(engine)
+    build_engine(entry, source, bytes, gpu)
 }
 
 /// Fetch a manifest entry's weights, verify their checksum and build the engine.
@@ -175,7 +166,20 @@ pub async fn load_engine(entry: ModelEntry, gpu: Option<Device>) -> Result<Engin
             &entry.sha256[..12.min(entry.sha256.len())]
         ));
     }
-    build_engine(entry, &bytes, gpu.as_ref())
+    build_engine(entry.clone(), Source::Bundled(entry), &bytes, gpu.as_ref())
+}
+
+/// Fetch and build what a plan names; your weights are read as `preferred`'s architecture when
+/// they fit it. (A dropped file is built from its bytes, not here.)
+pub async fn load(source: Source, preferred: Dataset, gpu: Option<Device>) -> Result<Engine, LoadError> {
+    match &source {
+        Source::Bundled(entry) => load_engine(entry.clone(), gpu).await,
+        Source::Site(path) => {
+            let bytes = fetch_bytes(path).await?;
+            custom_engine(&bytes, source.clone(), path, preferred.architecture(), gpu.as_ref())
+        }
+        Source::File(name) => Err(format!("{name} is read from the file itself")),
+    }
 }
 
 /// A WebGPU device when the browser offers an adapter; `None` otherwise (CPU fallback).

@@ -1,73 +1,39 @@
 //! All user-visible state in one typed struct that round-trips through the URL query string
-//! (TensorFlow Playground's habit): every view can be shared and embedded. Reading is forgiving:
-//! unknown keys are ignored, malformed or out-of-range values fall back to their defaults, and
-//! each such fallback produces a short note for the user.
+//! (TensorFlow Playground's habit), and the actions that change it.
+//!
+//! The URL keys of the parameters come from core's tables ([`quiver_core::params`]): nothing
+//! here names an attack parameter. Reading is forgiving: unknown keys are ignored, malformed or
+//! out-of-range values keep their defaults, and each such value produces a note for the user.
+//!
+//! [`AppState::apply`] is the only way the app changes the state (the store calls it); it is a
+//! plain function, tested natively below.
 
 use std::collections::BTreeMap;
 
-use quiver_core::attacks::{Attack, Fgsm, Iaa, Lbfgs};
-use quiver_core::mc_dropout::{MAX_P, MAX_PASSES};
-use quiver_core::model::Architecture;
-
-/// Largest FGSM ε offered.
-pub const MAX_EPS: f32 = 0.5;
+use quiver_core::attacks::{AttackKind, AttackSet, Target};
+use quiver_core::manifest::Manifest;
+use quiver_core::mc_dropout::McConfig;
+use quiver_core::params::{ParamError, Tunable};
+use quiver_core::Dataset;
 
 /// Which device runs the models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DevicePref {
     /// WebGPU when the browser offers an adapter, else CPU.
+    #[default]
     Auto,
     /// Always the CPU (Flex) backend.
     Cpu,
 }
 
-/// The image collection being explored; it decides the model architecture, the class names and
-/// the bundled samples.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dataset {
-    Mnist,
-    Cifar10,
-    Stl10,
-}
-
-impl Dataset {
-    pub const ALL: [Dataset; 3] = [Dataset::Mnist, Dataset::Cifar10, Dataset::Stl10];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Dataset::Mnist => "mnist",
-            Dataset::Cifar10 => "cifar10",
-            Dataset::Stl10 => "stl10",
-        }
-    }
-
-    pub fn from_key(k: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.key() == k)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Dataset::Mnist => "MNIST digits (CNN)",
-            Dataset::Cifar10 => "CIFAR-10 (AlexNet)",
-            Dataset::Stl10 => "STL-10 (AlexNet, your weights)",
-        }
-    }
-
-    pub fn architecture(self) -> Architecture {
-        match self {
-            Dataset::Mnist => Architecture::MnistCnn,
-            Dataset::Cifar10 => Architecture::AlexnetCifar10,
-            Dataset::Stl10 => Architecture::AlexnetStl10,
-        }
-    }
-
-    pub fn of(arch: Architecture) -> Self {
-        match arch {
-            Architecture::MnistCnn => Dataset::Mnist,
-            Architecture::AlexnetCifar10 => Dataset::Cifar10,
-            Architecture::AlexnetStl10 => Dataset::Stl10,
-        }
-    }
+/// Benchmark modes (`?bench=1`: timings of forward / MC / FGSM; `?bench=attacks`: the attack
+/// table over 100 MNIST test digits, in builds with the `attack-bench` feature).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BenchMode {
+    #[default]
+    Off,
+    Speed,
+    Attacks,
 }
 
 /// Is `path` a file of this site: relative, no scheme, no host, no way up out of the site?
@@ -82,123 +48,126 @@ pub fn is_site_path(path: &str) -> bool {
         && path.chars().all(|c| !c.is_control() && c != '?' && c != '#')
 }
 
-/// Benchmark modes (`?bench=1`: timings of forward / MC / FGSM; `?bench=attacks`: the attack
-/// table over 100 fixed MNIST test digits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BenchMode {
-    Off,
-    Speed,
-    Attacks,
+fn is_model_id(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// The attack the attack panel runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttackKind {
-    Fgsm,
-    Lbfgs,
-    Iaa,
-}
-
-impl AttackKind {
-    pub const ALL: [AttackKind; 3] = [AttackKind::Fgsm, AttackKind::Lbfgs, AttackKind::Iaa];
-
-    /// The URL / `<select>` value.
-    pub fn key(self) -> &'static str {
-        match self {
-            AttackKind::Fgsm => "fgsm",
-            AttackKind::Lbfgs => "lbfgs",
-            AttackKind::Iaa => "iaa",
-        }
-    }
-
-    pub fn from_key(k: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.key() == k)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AttackKind::Fgsm => "FGSM (one signed-gradient step, L∞)",
-            AttackKind::Lbfgs => "L-BFGS (smallest L2 perturbation, box-constrained)",
-            AttackKind::Iaa => "IAA (imperceptible: perturbs busy regions first)",
-        }
-    }
-}
-
-/// What the attack aims for: core's type, whose text form (`none`, `auto`, a class) is the
-/// URL value and the `<select>` value.
-pub use quiver_core::attacks::Target as TargetChoice;
-
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppState {
     pub dataset: Dataset,
-    /// Model id from `weights/manifest.json`.
-    pub model: String,
+    /// A bundled model id from `weights/manifest.json`; `None`: the dataset's default model.
+    pub model: Option<String>,
     /// Your own weights: a `.safetensors` path on this site (`?weights=`), used instead of
     /// `model`.
     pub weights: Option<String>,
+    /// A weights file the user dropped or picked, while it is in use (never in the URL: a file
+    /// cannot be shared by address).
+    pub own_weights: Option<String>,
     /// Index into the bundled sample gallery.
     pub sample: usize,
-    /// MC-dropout passes T.
-    pub passes: usize,
-    /// Inference dropout rate p.
-    pub p: f32,
-    /// Seed of the dropout masks.
-    pub seed: u64,
-    /// The attack the attack panel runs, and each attack's parameters (core's own structs,
-    /// validated by core's rules).
+    /// MC-dropout passes, rate and seed (core's struct and table).
+    pub mc: McConfig,
+    /// The attack the attack panel runs, and every attack's parameters (core's structs).
     pub attack: AttackKind,
-    pub fgsm: Fgsm,
-    pub lbfgs: Lbfgs,
-    pub iaa: Iaa,
-    pub target: TargetChoice,
+    pub attacks: AttackSet,
+    pub target: Target,
     pub device: DevicePref,
-    /// Benchmark mode.
     pub bench: BenchMode,
 }
 
-impl Default for AppState {
-    fn default() -> Self {
-        Self {
-            dataset: Dataset::Mnist,
-            model: "mnist_cnn_p025".into(),
-            weights: None,
-            sample: 0,
-            passes: 50,
-            p: 0.25,
-            seed: 0,
-            attack: AttackKind::Fgsm,
-            fgsm: Fgsm::default(),
-            lbfgs: Lbfgs::default(),
-            iaa: Iaa::default(),
-            target: TargetChoice::Untargeted,
-            device: DevicePref::Auto,
-            bench: BenchMode::Off,
-        }
-    }
-}
-
-const NUMBER: &str = "not a number";
-const WHOLE: &str = "not a whole number";
-
-fn finite(x: &f32) -> bool {
-    x.is_finite()
-}
-
-fn any<T>(_: &T) -> bool {
-    true
-}
-
-fn parse<T: std::str::FromStr>(notes: &mut Vec<String>, key: &str, v: &str, ok: impl Fn(&T) -> bool, rule: &str) -> Option<T> {
-    match v.parse::<T>() {
-        Ok(x) if ok(&x) => Some(x),
-        _ => {
-            notes.push(format!("ignored {key}={v:?}: {rule}"));
-            None
-        }
-    }
+/// Everything the app can do to the state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Another dataset: its default model, its first sample, untargeted.
+    Dataset(Dataset),
+    /// A bundled model from the picker.
+    Model(String),
+    /// An MC-dropout or attack parameter, as typed (checked by its table entry).
+    Param { key: String, text: String },
+    Attack(AttackKind),
+    Target(Target),
+    Sample(usize),
+    /// Weights the user brought are in use. `file`: a dropped or picked file (else they came
+    /// from `?weights=`).
+    OwnWeights { dataset: Dataset, file: Option<String> },
+    /// `?weights=` could not be used: forget it (the bundled model takes over).
+    DropSiteWeights,
+    /// The manifest arrived: a model of another dataset named in the address brings its dataset
+    /// along; an unknown model gives way to the default.
+    Manifest(Manifest),
 }
 
 impl AppState {
+    /// Apply an action. `Ok(notes)`: done, with notes for the user; `Err`: refused (a parameter
+    /// out of its range), nothing changed.
+    pub fn apply(&mut self, action: Action) -> Result<Vec<String>, ParamError> {
+        let mut notes = Vec::new();
+        match action {
+            Action::Dataset(d) => {
+                self.dataset = d;
+                self.model = None;
+                self.weights = None;
+                self.own_weights = None;
+                self.sample = 0;
+                self.target = Target::Untargeted;
+            }
+            Action::Model(id) => {
+                self.model = Some(id);
+                self.weights = None;
+                self.own_weights = None;
+            }
+            Action::Param { key, text } => {
+                let mut next = self.clone();
+                let known = next.mc.set_text(&key, &text)? || next.attacks.set_text(&key, &text)?;
+                if !known {
+                    return Err(ParamError::Unknown(key));
+                }
+                // Rules that tie parameters together: core's validate, after the table.
+                if let Some(kind) = AttackSet::owner(&key) {
+                    if let Err(quiver_core::attacks::AttackError::Parameter(e)) = next.attacks.get(kind).validate() {
+                        return Err(e);
+                    }
+                }
+                *self = next;
+            }
+            Action::Attack(k) => self.attack = k,
+            Action::Target(t) => self.target = t,
+            Action::Sample(i) => self.sample = i,
+            Action::OwnWeights { dataset, file } => {
+                if dataset != self.dataset {
+                    self.sample = 0;
+                    self.target = Target::Untargeted;
+                }
+                self.dataset = dataset;
+                self.model = None;
+                if file.is_some() {
+                    self.weights = None;
+                }
+                self.own_weights = file;
+            }
+            Action::DropSiteWeights => self.weights = None,
+            Action::Manifest(m) => {
+                if let Some(id) = self.model.clone() {
+                    match m.get(&id) {
+                        Some(e) if Dataset::of(e.architecture) == self.dataset => {}
+                        // The address named a model of another dataset and no dataset: the model
+                        // brings its dataset.
+                        Some(e) if self.dataset == Dataset::default() => self.dataset = Dataset::of(e.architecture),
+                        Some(_) => {
+                            notes.push(format!("{id} is not a {} model; using the default", self.dataset.name()));
+                            self.model = None;
+                        }
+                        None => {
+                            notes.push(format!("there is no model {id:?}; using the default"));
+                            self.model = None;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(notes)
+    }
+
     /// Read a query string (with or without the leading `?`). Returns the state and notes about
     /// every value that was ignored.
     pub fn from_query(query: &str) -> (Self, Vec<String>) {
@@ -211,75 +180,58 @@ impl AppState {
                 return (s, notes);
             }
         };
-        let n = &mut notes;
         for (k, v) in pairs {
+            let mut ignore = |why: String| notes.push(format!("ignored {k}={v:?}: {why}"));
             match k.as_str() {
-                "model" => {
-                    if !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                        s.model = v
-                    } else {
-                        n.push(format!("ignored model={v:?}: not a model name"))
-                    }
-                }
-                "dataset" => match Dataset::from_key(&v) {
-                    Some(d) => s.dataset = d,
-                    None => n.push(format!("ignored dataset={v:?}: use mnist, cifar10 or stl10")),
+                "dataset" => match v.parse() {
+                    Ok(d) => s.dataset = d,
+                    Err(e) => ignore(e),
                 },
-                "weights" => {
-                    if is_site_path(&v) {
-                        s.weights = Some(v)
-                    } else {
-                        n.push(format!("ignored weights={v:?}: give a path on this site, e.g. weights=my/alexnet_stl10.safetensors"))
-                    }
-                }
-                "sample" => s.sample = parse(n, &k, &v, |x: &usize| *x < 10_000, "a sample number").unwrap_or(s.sample),
-                "T" | "passes" => {
-                    s.passes = parse(n, &k, &v, |x: &usize| (1..=MAX_PASSES).contains(x), "T must be 1–500").unwrap_or(s.passes)
-                }
-                "p" => s.p = parse(n, &k, &v, |x: &f32| (0.0..=MAX_P).contains(x), "p must be in [0, 0.5]").unwrap_or(s.p),
-                "seed" => s.seed = parse(n, &k, &v, |_: &u64| true, "the seed must be a whole number").unwrap_or(s.seed),
-                "attack" => match AttackKind::from_key(&v) {
-                    Some(a) => s.attack = a,
-                    None => n.push(format!("ignored attack={v:?}: use fgsm, lbfgs or iaa")),
+                "model" if is_model_id(&v) => s.model = Some(v),
+                "model" => ignore("not a model name".into()),
+                "weights" if is_site_path(&v) => s.weights = Some(v),
+                "weights" => ignore("give a path on this site, e.g. weights=my/alexnet_stl10.safetensors".into()),
+                "sample" => match v.parse::<usize>() {
+                    Ok(i) if i < 10_000 => s.sample = i,
+                    _ => ignore("a sample number".into()),
                 },
-                "eps" => s.fgsm.eps = parse(n, &k, &v, |x: &f32| (0.0..=MAX_EPS).contains(x), "ε must be in [0, 0.5]").unwrap_or(s.fgsm.eps),
-                "lbfgs_c" => s.lbfgs.c_init = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.lbfgs.c_init),
-                "lbfgs_steps" => s.lbfgs.c_steps = parse(n, &k, &v, any, WHOLE).unwrap_or(s.lbfgs.c_steps),
-                "lbfgs_iter" => s.lbfgs.max_iter = parse(n, &k, &v, any, WHOLE).unwrap_or(s.lbfgs.max_iter),
-                "lbfgs_mem" => s.lbfgs.memory = parse(n, &k, &v, any, WHOLE).unwrap_or(s.lbfgs.memory),
-                "iaa_n" => s.iaa.n = parse(n, &k, &v, any, WHOLE).unwrap_or(s.iaa.n),
-                "iaa_m" => s.iaa.m = parse(n, &k, &v, any, WHOLE).unwrap_or(s.iaa.m),
-                "iaa_delta" => s.iaa.delta = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.delta),
-                "iaa_dmax" => s.iaa.d_max = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.d_max),
-                "iaa_kappa" => s.iaa.margin = parse(n, &k, &v, finite, NUMBER).unwrap_or(s.iaa.margin),
-                "iaa_iter" => s.iaa.max_iter = parse(n, &k, &v, any, WHOLE).unwrap_or(s.iaa.max_iter),
-                "target" => match v.parse::<TargetChoice>().ok().filter(|t| !matches!(t, TargetChoice::Class(k) if *k >= 10)) {
+                "attack" => match v.parse() {
+                    Ok(a) => s.attack = a,
+                    Err(e) => ignore(e),
+                },
+                "target" => match v.parse::<Target>().ok().filter(|t| !matches!(t, Target::Class(k) if *k >= 10)) {
                     Some(t) => s.target = t,
-                    None => n.push(format!("ignored target={v:?}: the target must be none, auto or a class 0–9")),
+                    None => ignore("the target must be none, auto or a class 0–9".into()),
                 },
                 "device" => match v.as_str() {
                     "auto" => s.device = DevicePref::Auto,
                     "cpu" => s.device = DevicePref::Cpu,
-                    _ => n.push(format!("ignored device={v:?}: use auto or cpu")),
+                    _ => ignore("use auto or cpu".into()),
                 },
                 "bench" => match v.as_str() {
                     "1" | "true" => s.bench = BenchMode::Speed,
                     "attacks" => s.bench = BenchMode::Attacks,
                     "" | "0" | "false" => s.bench = BenchMode::Off,
-                    _ => n.push(format!("ignored bench={v:?}: use 1 or attacks")),
+                    _ => ignore("use 1 or attacks".into()),
                 },
-                _ => {}
+                // Every parameter key comes from core's tables.
+                _ => match s.mc.set_text(&k, &v).and_then(|known| Ok(known || s.attacks.set_text(&k, &v)?)) {
+                    Ok(_) => {}
+                    Err(e) => ignore(e.to_string()),
+                },
             }
         }
-        // Out-of-range attack parameters: core's own rule is the message.
-        let d = Self::default();
-        if let Err(e) = s.lbfgs.validate() {
-            notes.push(format!("ignored the L-BFGS parameters in the address: {e}"));
-            s.lbfgs = d.lbfgs;
-        }
-        if let Err(e) = s.iaa.validate() {
-            notes.push(format!("ignored the IAA parameters in the address: {e}"));
-            s.iaa = d.iaa;
+        // Rules across parameters: core's validate; a failing attack keeps its defaults.
+        for kind in AttackKind::ALL {
+            if let Err(e) = s.attacks.get(kind).validate() {
+                notes.push(format!("ignored the {} parameters in the address: {e}", kind.key().to_uppercase()));
+                let d = AttackSet::default();
+                match kind {
+                    AttackKind::Fgsm => s.attacks.fgsm = d.fgsm,
+                    AttackKind::Lbfgs => s.attacks.lbfgs = d.lbfgs,
+                    AttackKind::Iaa => s.attacks.iaa = d.iaa,
+                }
+            }
         }
         (s, notes)
     }
@@ -294,44 +246,14 @@ impl AppState {
         if let Some(w) = &self.weights {
             m.insert("weights", w.clone());
         }
-        if self.model != d.model {
-            m.insert("model", self.model.clone());
+        if let Some(id) = &self.model {
+            m.insert("model", id.clone());
         }
         if self.sample != d.sample {
             m.insert("sample", self.sample.to_string());
         }
-        if self.passes != d.passes {
-            m.insert("T", self.passes.to_string());
-        }
-        if self.p != d.p {
-            m.insert("p", self.p.to_string());
-        }
-        if self.seed != d.seed {
-            m.insert("seed", self.seed.to_string());
-        }
         if self.attack != d.attack {
             m.insert("attack", self.attack.key().into());
-        }
-        if self.fgsm.eps != d.fgsm.eps {
-            m.insert("eps", self.fgsm.eps.to_string());
-        }
-        let (l, dl) = (&self.lbfgs, &d.lbfgs);
-        let (i, di) = (&self.iaa, &d.iaa);
-        for (key, value, default) in [
-            ("lbfgs_c", l.c_init.to_string(), dl.c_init.to_string()),
-            ("lbfgs_steps", l.c_steps.to_string(), dl.c_steps.to_string()),
-            ("lbfgs_iter", l.max_iter.to_string(), dl.max_iter.to_string()),
-            ("lbfgs_mem", l.memory.to_string(), dl.memory.to_string()),
-            ("iaa_n", i.n.to_string(), di.n.to_string()),
-            ("iaa_m", i.m.to_string(), di.m.to_string()),
-            ("iaa_delta", i.delta.to_string(), di.delta.to_string()),
-            ("iaa_dmax", i.d_max.to_string(), di.d_max.to_string()),
-            ("iaa_kappa", i.margin.to_string(), di.margin.to_string()),
-            ("iaa_iter", i.max_iter.to_string(), di.max_iter.to_string()),
-        ] {
-            if value != default {
-                m.insert(key, value);
-            }
         }
         if self.target != d.target {
             m.insert("target", self.target.to_string());
@@ -342,29 +264,40 @@ impl AppState {
         if self.bench != BenchMode::Off {
             m.insert("bench", if self.bench == BenchMode::Speed { "1" } else { "attacks" }.into());
         }
+        m.extend(self.mc.changed());
+        m.extend(self.attacks.changed());
         serde_urlencoded::to_string(m.into_iter().collect::<Vec<_>>()).expect("plain pairs encode")
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use quiver_core::attacks::kinds::infos;
+    use quiver_core::attacks::{Fgsm, Iaa, Lbfgs};
+    use quiver_core::params::Domain;
+
     use super::*;
+
+    fn shipped() -> Manifest {
+        Manifest::from_json(include_str!("../weights/manifest.json")).unwrap()
+    }
 
     #[test]
     fn round_trip_through_the_query_string() {
         let s = AppState {
             dataset: Dataset::Cifar10,
             weights: Some("uploads/my model.safetensors".into()),
-            model: "mnist_cnn_p030".into(),
+            model: Some("mnist_cnn_p030".into()),
+            own_weights: None,
             sample: 7,
-            passes: 120,
-            p: 0.3,
-            seed: 42,
+            mc: McConfig { passes: 120, p: 0.3, seed: 42 },
             attack: AttackKind::Iaa,
-            fgsm: Fgsm::new(0.15),
-            lbfgs: Lbfgs { c_init: 0.5, c_steps: 3, max_iter: 20, memory: 5, ..Lbfgs::default() },
-            iaa: Iaa { n: 5, m: 4, delta: 0.1, d_max: 0.2, margin: 0.1, max_iter: 50 },
-            target: TargetChoice::Class(3),
+            attacks: AttackSet {
+                fgsm: Fgsm::new(0.15),
+                lbfgs: Lbfgs { c_init: 0.5, c_steps: 3, max_iter: 20, memory: 5, tolerance: 1e-4 },
+                iaa: Iaa { n: 5, m: 4, delta: 0.1, d_max: 0.2, margin: 0.1, max_iter: 50 },
+            },
+            target: Target::Class(3),
             device: DevicePref::Cpu,
             bench: BenchMode::Attacks,
         };
@@ -376,13 +309,51 @@ mod tests {
     }
 
     #[test]
+    fn every_table_parameter_is_a_url_key() {
+        // Set each parameter to a value other than its default through the URL; it must come
+        // back from to_query under the same key. Nothing in this file names a parameter.
+        let all = AttackKind::ALL.iter().flat_map(|k| k.params()).chain(infos::<McConfig>());
+        for p in all {
+            let text = match p.domain {
+                Domain::Real { min, max, .. } => (min + (max - min) * 0.375).to_string(),
+                Domain::Whole { min, max, odd } => {
+                    let v = min + (max.min(min + 40) - min) / 2;
+                    (if odd && v % 2 == 0 { v + 1 } else { v }).to_string()
+                }
+            };
+            assert_ne!(text, p.default.to_string());
+            let (s, notes) = AppState::from_query(&format!("{}={text}", p.key));
+            assert!(notes.is_empty(), "{}: {notes:?}", p.key);
+            let q: Vec<(String, String)> = serde_urlencoded::from_str(&s.to_query()).unwrap();
+            assert_eq!(q, vec![(p.key.to_string(), p.parse(&text).unwrap().to_string())], "{}", p.key);
+            for alias in p.aliases {
+                assert_eq!(AppState::from_query(&format!("{alias}={text}")).0, s);
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_url_key() {
+        let readme = include_str!("../README.md");
+        let all = AttackKind::ALL.iter().flat_map(|k| k.params()).chain(infos::<McConfig>());
+        for p in all {
+            assert!(readme.contains(&format!("`{}`", p.key)), "README's URL table lacks `{}`", p.key);
+        }
+    }
+
+    #[test]
     fn malformed_values_fall_back_with_a_note() {
         let (s, notes) = AppState::from_query("T=0&p=0.9&eps=abc&target=12&model=../etc&device=tpu&sample=-1&seed=x&unknown=1");
         assert_eq!(s, AppState::default());
         assert_eq!(notes.len(), 8, "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("T must be 1–500")));
+        assert!(notes.iter().any(|n| n == "ignored T=\"0\": passes T must be a whole number from 1 to 500, got 0"), "{notes:?}");
+        assert!(notes.iter().any(|n| n.starts_with("ignored eps=\"abc\": ε must be in [0, 1]")), "{notes:?}");
         let (s, notes) = AppState::from_query("%%%&&==");
         assert!(s == AppState::default() && notes.len() <= 1);
+        // -0 is 0, and shows as such.
+        let (s, notes) = AppState::from_query("eps=-0");
+        assert!(notes.is_empty());
+        assert_eq!(s.attacks.text("eps").as_deref(), Some("0"));
     }
 
     #[test]
@@ -395,26 +366,19 @@ mod tests {
         }
         for bad in ["", "https://evil.example/w.safetensors", "//evil.example/w", "/etc/passwd", "../secret", "a/../../b", "javascript:alert(1)", "w?x=1"] {
             assert!(!is_site_path(bad), "{bad}");
-            let (s, notes) = AppState::from_query(&format!("weights={}", urlencode(bad)));
+            let (s, notes) = AppState::from_query(&serde_urlencoded::to_string([("weights", bad)]).unwrap());
             assert_eq!(s.weights, None, "{bad}");
-            assert!(bad.is_empty() || notes.iter().any(|n| n.contains("a path on this site")), "{bad}: {notes:?}");
+            assert!(notes.iter().any(|n| n.contains("a path on this site")), "{bad}: {notes:?}");
         }
         let (s, notes) = AppState::from_query("dataset=stl10");
         assert_eq!((s.dataset, notes.len()), (Dataset::Stl10, 0));
         let (s, notes) = AppState::from_query("dataset=imagenet");
         assert_eq!((s.dataset, notes.len()), (Dataset::Mnist, 1));
-        for d in Dataset::ALL {
-            assert_eq!(Dataset::of(d.architecture()), d);
-        }
-    }
-
-    fn urlencode(s: &str) -> String {
-        serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_string()
     }
 
     #[test]
     fn targets_and_attacks_round_trip() {
-        for target in [TargetChoice::Untargeted, TargetChoice::RunnerUp, TargetChoice::Class(0), TargetChoice::Class(9)] {
+        for target in [Target::Untargeted, Target::RunnerUp, Target::Class(0), Target::Class(9)] {
             for attack in AttackKind::ALL {
                 let s = AppState { target, attack, ..AppState::default() };
                 let (back, notes) = AppState::from_query(&s.to_query());
@@ -425,18 +389,57 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_attack_parameters_are_ignored_with_core_s_message() {
+    fn out_of_range_attack_parameters_are_ignored_with_the_table_s_message() {
         let (s, notes) = AppState::from_query("attack=iaa&iaa_m=0&iaa_n=4&lbfgs_steps=0&attack=pgd&iaa_delta=x");
         assert_eq!(s.attack, AttackKind::Iaa);
-        assert_eq!(s.iaa, Iaa::default());
-        assert_eq!(s.lbfgs, Lbfgs::default());
-        assert!(notes.iter().any(|n| n.contains("iaa_delta") && n.contains("not a number")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("attack=\"pgd\"")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("IAA") && n.contains("odd")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("L-BFGS") && n.contains("c steps")), "{notes:?}");
-        // Valid values are kept.
+        assert_eq!(s.attacks, AttackSet::default());
+        assert!(notes.iter().any(|n| n.contains("iaa_delta") && n.contains("δ must be in (0, 1]")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("attack=\"pgd\"") && n.contains("use fgsm, lbfgs, iaa")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("iaa_n") && n.contains("odd")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("lbfgs_steps") && n.contains("c steps")), "{notes:?}");
         let (s, notes) = AppState::from_query("iaa_n=5&iaa_m=3&lbfgs_c=2");
         assert!(notes.is_empty(), "{notes:?}");
-        assert_eq!((s.iaa.n, s.iaa.m, s.lbfgs.c_init), (5, 3, 2.0));
+        assert_eq!((s.attacks.iaa.n, s.attacks.iaa.m, s.attacks.lbfgs.c_init), (5, 3, 2.0));
+    }
+
+    #[test]
+    fn actions_change_what_they_say_and_refuse_bad_parameters() {
+        let mut s = AppState::from_query("sample=3&target=5&model=mnist_cnn_p030&weights=w.safetensors").0;
+        s.apply(Action::Dataset(Dataset::Cifar10)).unwrap();
+        assert_eq!((s.dataset, s.model.clone(), s.weights.clone(), s.sample, s.target), (Dataset::Cifar10, None, None, 0, Target::Untargeted));
+        s.apply(Action::Param { key: "eps".into(), text: "0.3".into() }).unwrap();
+        assert_eq!(s.attacks.fgsm.eps, 0.3);
+        s.apply(Action::Param { key: "passes".into(), text: "20".into() }).unwrap();
+        assert_eq!(s.mc.passes, 20);
+        let before = s.clone();
+        let e = s.apply(Action::Param { key: "lbfgs_steps".into(), text: "0".into() }).unwrap_err();
+        assert_eq!(e.to_string(), "c steps must be a whole number from 1 to 50, got 0");
+        assert_eq!(s.apply(Action::Param { key: "nope".into(), text: "1".into() }), Err(ParamError::Unknown("nope".into())));
+        assert_eq!(s, before, "a refused action changes nothing");
+        // A dropped file: its dataset, no site weights; picking a bundled model ends it.
+        s.weights = Some("x.safetensors".into());
+        s.apply(Action::OwnWeights { dataset: Dataset::Mnist, file: Some("mine.safetensors".into()) }).unwrap();
+        assert_eq!((s.dataset, s.weights.clone(), s.own_weights.as_deref()), (Dataset::Mnist, None, Some("mine.safetensors")));
+        s.apply(Action::Model("mnist_cnn_p020".into())).unwrap();
+        assert_eq!((s.model.as_deref(), s.own_weights.clone()), (Some("mnist_cnn_p020"), None));
+        assert!(!s.to_query().contains("mine"), "a dropped file never reaches the URL");
+    }
+
+    #[test]
+    fn the_manifest_settles_model_and_dataset() {
+        let m = shipped();
+        // A CIFAR-10 model named without a dataset brings its dataset.
+        let mut s = AppState::from_query("model=alexnet_cifar10_p020").0;
+        assert!(s.apply(Action::Manifest(m.clone())).unwrap().is_empty());
+        assert_eq!(s.dataset, Dataset::Cifar10);
+        // A model of another dataset than the one named: the dataset wins, with a note.
+        let mut s = AppState::from_query("dataset=stl10&model=mnist_cnn_p020").0;
+        let notes = s.apply(Action::Manifest(m.clone())).unwrap();
+        assert_eq!((s.dataset, s.model.clone(), notes.len()), (Dataset::Stl10, None, 1));
+        // An unknown model: the default, with a note naming it.
+        let mut s = AppState::from_query("model=resnet").0;
+        let notes = s.apply(Action::Manifest(m)).unwrap();
+        assert_eq!(s.model, None);
+        assert!(notes[0].contains("\"resnet\""), "{notes:?}");
     }
 }

@@ -3,7 +3,7 @@
 //! Reports success rate and mean L2 / L∞ / D / time per image as JSON in `#bench-result` and on
 //! the console — the same figures `quiver attack --indices 0-99` prints natively.
 //!
-//! The digits are the repository's committed test subset, which `tests/e2e/bench.mjs` serves at
+//! The digits are the repository's committed test subset, which `tools/bench.mjs` serves at
 //! `fixtures/mnist-test-subset/`; the deployed site does not ship it.
 
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ use quiver_core::attacks::{run_attack, Attack, Fgsm, Flow, Goal, Iaa, Lbfgs};
 use quiver_core::data::mnist::MnistSet;
 use serde::Serialize;
 
-use crate::app::use_ctx;
+use crate::store::use_store;
 use crate::runtime::{fetch_bytes, now_ms, yield_now, Engine};
 
 /// Number of test digits (indices 0..IMAGES).
@@ -85,12 +85,12 @@ async fn run(engine: Engine, status: RwSignal<String>) -> Result<Report, String>
 
 #[component]
 pub fn AttackBenchPanel() -> impl IntoView {
-    let ctx = use_ctx();
+    let store = use_store();
     let report = RwSignal::new(None::<String>);
     let status = RwSignal::new("waiting for the model…".to_string());
     let started = StoredValue::new(false);
     Effect::new(move |_| {
-        let Some(engine) = ctx.engine.get() else { return };
+        let Some(engine) = store.engine.get() else { return };
         if started.get_value() {
             return;
         }
@@ -103,7 +103,7 @@ pub fn AttackBenchPanel() -> impl IntoView {
                     web_sys::console::log_1(&format!("QUIVER_ATTACK_BENCH {json}").into());
                     report.set(Some(json));
                 }
-                Err(e) => ctx.error.set(Some(format!("attack benchmark: {e} (run it through tests/e2e/bench.mjs --attacks, which serves the test digits)"))),
+                Err(e) => store.problem(crate::store::Where::Site, format!("attack benchmark: {e} (run it through scripts/bench.sh --attacks, which serves the test digits)")),
             }
         });
     });

@@ -8,7 +8,7 @@ use quiver_core::attacks::{Fgsm, Goal};
 use quiver_core::mc_dropout::McConfig;
 use serde::Serialize;
 
-use crate::app::use_ctx;
+use crate::store::use_store;
 use crate::runtime::{now_ms, yield_now, Engine};
 
 const RUNS: usize = 20;
@@ -104,11 +104,11 @@ async fn run(engine: Engine, pixels: Vec<f32>) -> BenchReport {
 
 #[component]
 pub fn BenchPanel() -> impl IntoView {
-    let ctx = use_ctx();
+    let store = use_store();
     let report = RwSignal::new(None::<String>);
     let started = StoredValue::new(false);
     Effect::new(move |_| {
-        let Some((input, engine)) = ctx.ready() else { return };
+        let Some((input, engine)) = store.ready() else { return };
         if started.get_value() {
             return;
         }

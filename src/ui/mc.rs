@@ -1,11 +1,17 @@
-//! MC-dropout prediction for the current input: controls, charts and the numbers.
+//! MC-dropout prediction for the current input: the T / p / seed fields (from core's table),
+//! the charts and the numbers.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::mc_dropout::{McConfig, McSummary, MAX_PASSES};
+use quiver_core::attacks::kinds::infos;
+use quiver_core::mc_dropout::{McConfig, McSummary};
+use quiver_core::params::Tunable;
 
-use crate::app::use_ctx;
-use crate::components::charts;
+use crate::plan::Source;
+use crate::runtime::now_ms;
+use crate::store::{use_store, InputImage, Store, Where};
+use crate::ui::widgets::charts;
+use crate::ui::widgets::param_field::{param_field, Look};
 
 /// A table of the per-class numbers.
 #[component]
@@ -39,80 +45,82 @@ pub fn headline(s: &McSummary, classes: &[String]) -> String {
     )
 }
 
+/// What one MC result was computed from: a result is current exactly when its key is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McKey {
+    pub input: InputImage,
+    pub cfg: McConfig,
+    pub model: Source,
+}
+
+/// The MC key of the current input, settings and model, when the input fits the model.
+pub fn mc_key(store: Store) -> Memo<Option<McKey>> {
+    let input = Memo::new(move |_| store.input());
+    let cfg = Memo::new(move |_| store.with(|s| s.mc));
+    Memo::new(move |_| {
+        let input = input.get()?;
+        let (model, n) = store.engine.with(|e| e.as_ref().map(|e| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
+        (input.pixels.len() == n).then(|| McKey { input, cfg: cfg.get(), model })
+    })
+}
+
 #[component]
 pub fn McPanel() -> impl IntoView {
-    let ctx = use_ctx();
-    let result = RwSignal::new(None::<McSummary>);
-    let millis = RwSignal::new(0.0f64);
-    let busy = RwSignal::new(false);
-    let generation = StoredValue::new(0u64);
-
-    // Recompute whenever the model, the input or the settings change.
-    Effect::new(move |_| {
-        let Some((input, engine)) = ctx.ready() else { return };
-        let cfg = ctx.state.with(|s| McConfig { passes: s.passes, p: s.p, seed: s.seed });
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        busy.set(true);
-        spawn_local(async move {
-            let t0 = crate::runtime::now_ms();
-            let r = engine.mc(&input.pixels, &cfg).await;
-            if generation.get_value() != mine {
-                return; // a newer request superseded this one
-            }
-            busy.set(false);
-            millis.set(crate::runtime::now_ms() - t0);
-            match r {
-                Ok(s) => result.set(Some(s)),
-                Err(e) => ctx.error.set(Some(format!("MC dropout failed: {e}"))),
-            }
-        });
+    let store = use_store();
+    let key = mc_key(store);
+    // The latest key's result: a newer key supersedes an older run's result.
+    let run = LocalResource::new(move || {
+        let k = key.get();
+        let engine = store.engine.get_untracked();
+        async move {
+            let (k, engine) = (k?, engine?);
+            let t0 = now_ms();
+            let r = engine.mc(&k.input.pixels, &k.cfg).await;
+            Some((k, r, now_ms() - t0))
+        }
     });
+    let current = move || run.get().flatten().filter(|(k, _, _)| Some(k) == key.get().as_ref());
+    let busy = move || key.with(|k| k.is_some()) && current().is_none();
+    let result = Memo::new(move |_| current().and_then(|(_, r, _)| r.ok()));
+    let failure = move || current().and_then(|(_, r, _)| r.err());
 
     // Charts follow the result.
     Effect::new(move |_| {
         let Some(s) = result.get() else { return };
-        let classes = ctx.class_names();
+        let classes = store.class_names();
         spawn_local(async move {
             let a = charts::render("chart-mean", &charts::mean_chart(&s, &classes)).await;
             let b = charts::render("chart-passes", &charts::passes_chart(&s, &classes)).await;
-            if let Err(e) = a.and(b) {
-                ctx.error.set(Some(e));
+            match a.and(b) {
+                Ok(()) => store.clear(Where::Compute),
+                Err(e) => store.problem(Where::Compute, e),
             }
         });
     });
 
-    let set_passes = move |ev| {
-        let v = event_target_value(&ev);
-        match v.parse::<usize>() {
-            Ok(t) if (1..=MAX_PASSES).contains(&t) => ctx.state.update(|s| s.passes = t),
-            _ => ctx.error.set(Some(format!("T must be a whole number from 1 to {MAX_PASSES}, not {v:?}"))),
-        }
-    };
-    let set_p = move |ev| {
-        if let Ok(p) = event_target_value(&ev).parse::<f32>() {
-            ctx.state.update(|s| s.p = p.clamp(0.0, 0.5));
-        }
-    };
-    let set_seed = move |ev| {
-        if let Ok(v) = event_target_value(&ev).parse::<u64>() {
-            ctx.state.update(|s| s.seed = v);
-        }
-    };
+    let invalid = RwSignal::new(None::<String>);
+    let fields = infos::<McConfig>()
+        .into_iter()
+        .map(|info| {
+            let look = if info.key == "p" { Look::Slider } else { Look::Number };
+            param_field(store, info, look, move || store.with(|s| McConfig::param(info.key).map(|p| p.text(&s.mc)).unwrap_or_default()), invalid)
+        })
+        .collect::<Vec<_>>();
 
     view! {
-        <section class="panel" id="mc-panel">
+        <section class="panel" id="mc-panel" data-busy=move || busy().to_string()>
             <h2>"2. Monte-Carlo dropout"</h2>
             <p class="hint">"The model runs T times with dropout left on; the spread of its answers is its uncertainty (the seed report's confidence metric is the per-class variance)."</p>
             <div class="controls">
-                <label>"passes T " <input id="passes" type="number" min="1" max=MAX_PASSES prop:value=move || ctx.state.with(|s| s.passes) on:change=set_passes/></label>
-                <label>"dropout p " <input id="mc-p" type="range" min="0" max="0.5" step="0.05" prop:value=move || ctx.state.with(|s| s.p) on:input=set_p/>
-                    <output>{move || format!("{:.2}", ctx.state.with(|s| s.p))}</output></label>
-                <label>"seed " <input id="seed" type="number" min="0" prop:value=move || ctx.state.with(|s| s.seed) on:change=set_seed/></label>
-                <span class="busy">{move || if busy.get() { "computing…".to_string() } else { format!("{:.1} ms", millis.get()) }}</span>
+                {fields}
+                <span class="busy">{move || if busy() { "computing…".to_string() } else { current().map(|(_, _, ms)| format!("{ms:.1} ms")).unwrap_or_default() }}</span>
             </div>
+            <Show when=move || invalid.with(|i| i.is_some())>
+                <p id="mc-invalid" class="error" role="alert">{move || invalid.get()}</p>
+            </Show>
+            {move || failure().map(|e| view! { <p class="error" data-where="compute">{format!("MC dropout failed: {e}")}</p> })}
             {move || result.get().map(|s| {
-                let classes = ctx.class_names();
+                let classes = store.class_names();
                 view! {
                     <p id="mc-summary" data-predicted=s.predicted data-entropy=s.entropy>{headline(&s, &classes)}</p>
                     <details><summary>"Numbers"</summary><McTable summary=s.clone() classes=classes id="mc-table"/></details>

@@ -4,73 +4,43 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quiver_core::preprocess::for_architecture;
+use quiver_core::Dataset;
 
-use crate::app::{sample_source, use_ctx, use_weights, Ctx, InputImage};
-use crate::state::Dataset;
-use crate::components::image_view::{draw, PixelCanvas, Shade};
-
-async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| format!("could not read {}", file.name()))?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
-}
-
-/// Use a weights file the user picked or dropped.
-pub fn use_weights_file(ctx: Ctx, file: web_sys::File) {
-    spawn_local(async move {
-        let name = file.name();
-        ctx.loading.set(Some(format!("Checking your weights {name}…")));
-        match file_bytes(&file).await {
-            Ok(bytes) => use_weights(ctx, bytes, name, false),
-            Err(e) => {
-                ctx.error.set(Some(e));
-                ctx.loading.set(None);
-            }
-        }
-    });
-}
+use crate::state::Action;
+use crate::store::{use_store, InputImage, Store, Where};
+use crate::ui::header::{file_bytes, use_weights_file};
+use crate::ui::widgets::pixel_canvas::{draw, PixelCanvas, Shade};
 
 /// Preprocess a user's image for the current model (MNIST-style for the digit CNN, centre-crop
 /// and resize for colour models); on failure the previous input stays.
-pub fn use_file(ctx: Ctx, file: web_sys::File) {
+pub fn use_file(store: Store, file: web_sys::File) {
     if file.name().to_ascii_lowercase().ends_with(".safetensors") {
-        return use_weights_file(ctx, file);
+        return use_weights_file(store, file);
     }
-    let arch = ctx
+    let arch = store
         .engine
         .with_untracked(|e| e.as_ref().map(|e| e.entry.architecture))
-        .unwrap_or_else(|| ctx.state.with_untracked(|s| s.dataset.architecture()));
+        .unwrap_or_else(|| store.with_untracked(|s| s.dataset.architecture()));
     spawn_local(async move {
         let name = file.name();
         let result = file_bytes(&file).await.and_then(|b| for_architecture(&b, arch).map_err(|e| e.to_string()));
         match result {
-            Ok(pixels) => {
-                ctx.error.set(None);
-                ctx.input.set(Some(InputImage { pixels, label: None, source: format!("your image {name}") }));
-            }
-            Err(e) => ctx.error.set(Some(format!("{name}: {e}. The previous image is still in use."))),
+            Ok(pixels) => store.use_image(InputImage { pixels, label: None, source: format!("your image {name}") }),
+            Err(e) => store.problem(Where::Image, format!("{name}: {e}. The previous image is still in use.")),
         }
     });
 }
 
 #[component]
 fn Thumb(index: usize, pixels: Vec<f32>, label: usize, shape: [usize; 3], dataset: Dataset) -> impl IntoView {
-    let ctx = use_ctx();
+    let store = use_store();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let [c, h, w] = shape;
     canvas.on_load(move |cv| draw(&cv, &pixels, c, w as u32, h as u32, Shade::Image));
-    let source = sample_source(dataset, index);
-    let pick = {
-        let source = source.clone();
-        move |_| {
-            if let Some(set) = ctx.samples.get_untracked() {
-                ctx.state.update(|s| s.sample = index);
-                ctx.input.set(Some(InputImage { pixels: set.image(index), label: Some(label), source: source.clone() }));
-            }
-        }
+    let pick = move |_| {
+        let _ = store.dispatch(Action::Sample(index));
     };
-    let selected = move || ctx.input.with(|i| i.as_ref().map(|i| i.source == source).unwrap_or(false));
+    let selected = move || store.showing_sample() && store.with(|s| s.sample == index);
     let class_name = dataset.architecture().class_names()[label.min(9)];
     view! {
         <button class="sample" class:selected=selected data-index=index data-label=label title=format!("test image #{index}, label {label} ({class_name})") on:click=pick>
@@ -81,11 +51,11 @@ fn Thumb(index: usize, pixels: Vec<f32>, label: usize, shape: [usize; 3], datase
 
 #[component]
 pub fn SamplePicker() -> impl IntoView {
-    let ctx = use_ctx();
+    let store = use_store();
     let dragging = RwSignal::new(false);
     let thumbs = move || {
-        let dataset = ctx.state.with_untracked(|s| s.dataset);
-        ctx.samples.get().map(|set| {
+        let dataset = store.with_untracked(|s| s.dataset);
+        store.samples().map(|set| {
             (0..set.len())
                 .map(|i| view! { <Thumb index=i pixels=set.image(i) label=set.label(i) shape=set.shape() dataset=dataset/> })
                 .collect::<Vec<_>>()
@@ -94,7 +64,7 @@ pub fn SamplePicker() -> impl IntoView {
     let on_pick = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
-            use_file(ctx, file);
+            use_file(store, file);
         }
         input.set_value("");
     };
@@ -102,17 +72,18 @@ pub fn SamplePicker() -> impl IntoView {
         ev.prevent_default();
         dragging.set(false);
         if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
-            use_file(ctx, file);
+            use_file(store, file);
         }
     };
-    let pixels = Signal::derive(move || ctx.input.with(|i| i.as_ref().map(|i| i.pixels.clone())));
+    let input = Memo::new(move |_| store.input());
+    let pixels = Signal::derive(move || input.with(|i| i.as_ref().map(|i| i.pixels.clone())));
     let caption = move || {
-        ctx.input.with(|i| match i {
+        input.with(|i| match i {
             Some(i) => match i.label {
                 Some(l) => format!("{} (label {l})", i.source),
                 None => i.source.clone(),
             },
-            None => match ctx.state.with(|s| s.dataset) {
+            None => match store.with(|s| s.dataset) {
                 Dataset::Stl10 => "no bundled STL-10 images: drop or choose one".into(),
                 _ => "loading samples…".into(),
             },
@@ -136,7 +107,7 @@ pub fn SamplePicker() -> impl IntoView {
                     </label>
                 </p>
                 <p class="hint">{move || {
-                    let [_, h, w] = ctx.input_shape();
+                    let [_, h, w] = store.input_shape();
                     if h == 28 {
                         "Any size: it is turned grey, inverted if the background is light, cropped to the digit, scaled to 20×20 and centred by mass in 28×28, like MNIST.".to_string()
                     } else {
@@ -146,7 +117,7 @@ pub fn SamplePicker() -> impl IntoView {
             </div>
             <div class="input-preview">
                 {move || {
-                    let [c, h, w] = ctx.input_shape();
+                    let [c, h, w] = store.input_shape();
                     view! { <PixelCanvas pixels=pixels id="input-preview" size=h as u32 channels=c title=format!("The model's exact {w}×{h} input")/> }
                 }}
                 <p id="input-caption">{caption}</p>
@@ -154,4 +125,3 @@ pub fn SamplePicker() -> impl IntoView {
         </section>
     }
 }
-

@@ -1,0 +1,107 @@
+//! Runs an attack on the page with core's [`Slicer`]: steps for at most [`SLICE_MS`], then a
+//! yield to the browser (it paints, the chart grows, a click on cancel is seen). The schedule
+//! itself is plain Rust, tested natively in `quiver_core::attacks::slices`.
+
+use leptos::prelude::*;
+use quiver_core::attacks::{argmax_of, probabilities, AttackKind, AttackOutcome, AttackSet, Clock, Goal, Slice, Slicer, Target, TrajectoryPoint};
+
+use crate::runtime::{now_ms, yield_now, Engine};
+
+/// Longest stretch of attack steps between two yields to the browser (ms).
+pub const SLICE_MS: f64 = 30.0;
+/// Shortest interval between two redraws of the trajectory chart (ms).
+pub const CHART_MS: f64 = 250.0;
+
+struct PageClock;
+
+impl Clock for PageClock {
+    fn now_ms(&self) -> f64 {
+        now_ms()
+    }
+}
+
+/// What decides an attack run: the panel reruns when it changes (MC settings are not part of
+/// it: they change the uncertainty shown, not the attack).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttackKey {
+    pub pixels: Vec<f32>,
+    pub label: Option<usize>,
+    pub model: crate::plan::Source,
+    pub kind: AttackKind,
+    pub attacks: AttackSet,
+    pub target: Target,
+    /// "run again" presses.
+    pub rerun: u64,
+}
+
+/// A finished (or cancelled) run.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub original: Vec<f32>,
+    pub outcome: AttackOutcome,
+    /// Deterministic prediction on the original image.
+    pub predicted_before: usize,
+    pub compute_ms: f64,
+    pub wall_ms: f64,
+    pub cancelled: bool,
+    /// From the cancel click to the run stopping.
+    pub cancel_latency_ms: Option<f64>,
+}
+
+/// Live signals of a running attack.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub progress: RwSignal<f64>,
+    pub iteration: RwSignal<usize>,
+    pub points: RwSignal<Vec<TrajectoryPoint>>,
+    /// The cancel click's time stamp, when one is pending.
+    pub cancel_at: StoredValue<Option<f64>>,
+}
+
+/// Run the attack `key` describes. `stale()` says whether a newer key has replaced it (then the
+/// run stops at its next yield and returns `None`).
+pub async fn run(key: AttackKey, engine: Engine, live: Live, stale: impl Fn() -> bool) -> Option<Result<Finished, String>> {
+    let (set, kind) = (key.attacks, key.kind);
+    let attack = set.get(kind);
+    let model = &engine.cpu;
+    let wall0 = now_ms();
+    let predicted_before = argmax_of(&probabilities(model, &key.pixels));
+    let started = Goal::for_image(model, &key.pixels, key.label, key.target).and_then(|goal| attack.start(model, &key.pixels, goal));
+    let run = match started {
+        Ok(r) => r,
+        Err(e) => return Some(Err(format!("{} cannot run: {e}", kind.key().to_uppercase()))),
+    };
+    let mut slicer = Slicer::new(run, move |p| set.get(kind).progress(p), SLICE_MS, CHART_MS);
+    loop {
+        if let Some(t) = live.cancel_at.get_value() {
+            slicer.cancel(t);
+        }
+        match slicer.next(&PageClock) {
+            Slice::Yield { progress, iteration, points } => {
+                live.progress.set(progress);
+                live.iteration.set(iteration);
+                if !points.is_empty() {
+                    live.points.update(|v| v.extend(points));
+                }
+                yield_now().await;
+                if stale() {
+                    return None;
+                }
+            }
+            Slice::Done { outcome, points, cancelled, cancel_latency_ms, compute_ms } => {
+                live.points.update(|v| v.extend(points));
+                live.progress.set(1.0);
+                live.iteration.set(outcome.iterations);
+                return Some(Ok(Finished {
+                    original: key.pixels.clone(),
+                    outcome,
+                    predicted_before,
+                    compute_ms,
+                    wall_ms: now_ms() - wall0,
+                    cancelled,
+                    cancel_latency_ms,
+                }));
+            }
+        }
+    }
+}

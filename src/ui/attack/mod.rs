@@ -1,0 +1,8 @@
+//! The attack panel's room: `panel` (state and layout), `params` (the form, from core's
+//! tables), `driver` (runs core's stepper in time slices on the page), `result` (images, metrics,
+//! before/after uncertainty).
+
+pub mod driver;
+pub mod panel;
+pub mod params;
+pub mod result;

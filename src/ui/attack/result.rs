@@ -1,0 +1,82 @@
+//! What an attack did: the verdict line, the metrics table, and the MC-dropout uncertainty of
+//! the original and the adversarial image side by side.
+
+use leptos::prelude::*;
+use quiver_core::mc_dropout::McSummary;
+
+use crate::ui::attack::driver::Finished;
+use crate::ui::mc::{headline, McTable};
+
+/// The rows of the metrics table: `(data-metric key, label, value)`. Every prediction row says
+/// which prediction it is (deterministic or MC), before and after alike.
+pub fn metric_rows(v: &Finished, before: Option<&McSummary>, after: Option<&McSummary>, classes: &[String]) -> Vec<(&'static str, String, String)> {
+    let o = &v.outcome;
+    let d = o.distances;
+    let goal = match o.goal.target {
+        Some(t) => format!("make it say {} (true: {})", classes[t], classes[o.goal.label]),
+        None => format!("any class but {}", classes[o.goal.label]),
+    };
+    let mut rows = vec![
+        ("attack", "attack".to_string(), o.attack.to_uppercase()),
+        ("goal", "goal".to_string(), goal),
+        ("success", "success".to_string(), o.success.to_string()),
+        ("prediction", "deterministic prediction (original → adversarial)".to_string(), format!("{} → {}", classes[v.predicted_before], classes[o.predicted])),
+        ("gap", "final gap (> 0: goal reached)".to_string(), format!("{:.4}", o.gap)),
+        ("l0", "L0 (values changed)".to_string(), d.l0.to_string()),
+        ("l2", "L2".to_string(), format!("{:.4}", d.l2)),
+        ("linf", "L∞".to_string(), format!("{:.4}", d.linf)),
+        ("d", "perceptual distance D".to_string(), format!("{:.4}", o.perceptual_distance)),
+        ("iterations", "iterations".to_string(), o.iterations.to_string()),
+        ("time", "time (compute / wall)".to_string(), format!("{:.1} ms / {:.1} ms", v.compute_ms, v.wall_ms)),
+    ];
+    if let (Some(b), Some(a)) = (before, after) {
+        rows.extend([
+            ("mc-prediction", "MC-dropout prediction (original → adversarial)".to_string(), format!("{} → {}", classes[b.predicted], classes[a.predicted])),
+            ("mc-mean", "MC mean p of each MC prediction".to_string(), format!("{:.4} → {:.4}", b.mean[b.predicted], a.mean[a.predicted])),
+            ("mc-var", "MC variance of each MC prediction".to_string(), format!("{:.5} → {:.5}", b.variance[b.predicted], a.variance[a.predicted])),
+            ("mc-entropy", "MC predictive entropy (nats)".to_string(), format!("{:.4} → {:.4}", b.entropy, a.entropy)),
+        ]);
+    }
+    rows
+}
+
+#[component]
+pub fn AttackResult(finished: Finished, before: Option<McSummary>, after: Option<McSummary>, classes: Vec<String>) -> impl IntoView {
+    let v = finished;
+    let o = &v.outcome;
+    let d = o.distances;
+    let verdict = if v.cancelled {
+        "cancelled — best so far"
+    } else if o.success {
+        "the attack succeeded"
+    } else {
+        "the attack failed"
+    };
+    let rows = metric_rows(&v, before.as_ref(), after.as_ref(), &classes);
+    let text = format!(
+        "{verdict}: deterministic prediction {} → {} · L∞ {:.3} · L2 {:.3} · L0 {}",
+        classes[v.predicted_before], classes[o.predicted], d.linf, d.l2, d.l0
+    );
+    view! {
+        <p id="attack-result" data-success=o.success.to_string() data-before=v.predicted_before data-after=o.predicted
+            data-attack=o.attack.clone() data-cancelled=v.cancelled.to_string() data-iterations=o.iterations
+            data-cancel-ms=v.cancel_latency_ms.map(|l| format!("{l:.1}")).unwrap_or_default()>
+            {text}
+            {v.cancel_latency_ms.map(|l| format!(" · stopped {l:.0} ms after the click"))}
+        </p>
+        <table id="attack-metrics" class="metrics">
+            <tbody>
+                {rows.into_iter().map(|(key, name, value)| view! { <tr data-metric=key><th>{name}</th><td class="num">{value}</td></tr> }).collect::<Vec<_>>()}
+            </tbody>
+        </table>
+        {match (before, after) {
+            (Some(b), Some(a)) => view! {
+                <div class="compare">
+                    <div><h3>"Original"</h3><p id="mc-before">{headline(&b, &classes)}</p><McTable summary=b.clone() classes=classes.clone() id="attack-table-before"/></div>
+                    <div><h3>"Adversarial"</h3><p id="mc-after">{headline(&a, &classes)}</p><McTable summary=a.clone() classes=classes.clone() id="attack-table-after"/></div>
+                </div>
+            }.into_any(),
+            _ => view! { <p class="busy">"computing the MC-dropout uncertainty…"</p> }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,13 @@
+//! The page, one component per panel: `shell` (layout), `header` (dataset and model pickers,
+//! status, problems, notes), `samples` (the input), `mc` (MC dropout), `attack/` (the attack
+//! panel: form, run, result), `bench` (`?bench=1`), and small `widgets/`.
+
+#[cfg(feature = "attack-bench")]
+pub mod attack_bench;
+pub mod attack;
+pub mod bench;
+pub mod header;
+pub mod mc;
+pub mod samples;
+pub mod shell;
+pub mod widgets;
