@@ -14,7 +14,7 @@ trunk build --release
 echo "serve: http://127.0.0.1:$PORT/"
 # A static server that knows application/wasm, with no dependencies beyond Node or Python.
 if command -v node >/dev/null 2>&1; then
-    exec node tests/e2e/server.mjs dist "$PORT" /
+    exec node tools/static-server.mjs dist "$PORT" /
 else
     exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory dist
 fi

@@ -3,7 +3,9 @@
 #   1. cargo test --workspace --release   (quiver-core, quiver-cli and the app's native tests)
 #   2. trunk build --release              (the site, into dist/)
 #   3. the e2e suite (tests/e2e/run.mjs)  headless Chromium against dist/, served locally from a
-#                                         sub-path
+#                                         sub-path (tools/static-server.mjs); the tests are in
+#                                         tests/e2e/specs/, one file per area
+#   4. tests/e2e/webgpu.mjs               WebGPU (software adapter) against the CPU path
 # Any failure stops the script with a non-zero status.
 #
 # Environment: SKIP_CARGO_TEST=1, SKIP_BUILD=1 (reuse an existing dist/), E2E_FILTER="name part".
@@ -27,6 +29,9 @@ if [ "${SKIP_CARGO_TEST:-0}" != "1" ]; then
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-16} \
         cargo test --workspace --release --no-default-features
 fi
+
+step "no import cycle among the app's modules"
+python3 tools/modgraph.py src
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
     step "trunk build --release"

@@ -1,33 +1,43 @@
 // Benchmark the built site in headless Chromium: opens ?bench=1 (and ?bench=1&device=cpu),
 // prints the app's JSON report and a summary, plus raw and gzip sizes of the wasm module and
-// plotly.js in dist/. With --attacks it opens ?bench=attacks&device=cpu instead: FGSM (ε 0.1,
-// 0.2), L-BFGS and IAA on the first 100 MNIST test digits (tests/fixtures/mnist-test-subset,
-// served at fixtures/), compare with `quiver attack --indices 0-99`.
+// plotly.js in the site folder. With --attacks it opens ?bench=attacks&device=cpu instead: FGSM
+// (ε 0.1, 0.2), L-BFGS and IAA on the first 100 MNIST test digits (tests/fixtures/mnist-test-subset,
+// served at fixtures/), compare with `quiver attack --indices 0-99`. The attack benchmark page is
+// not in the shipped build: it needs a site built with the cargo feature `attack-bench`
+// (./scripts/bench.sh --attacks builds one into target/dist-attack-bench).
 //
-//   node tests/e2e/bench.mjs [--json] [--attacks]   (QUIVER_DIST=path overrides ../../dist)
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+//   node tools/bench.mjs [--json] [--attacks] [--colour]
+//
+// The site folder: QUIVER_DIST=path (relative to the working directory) when set, else dist/, or
+// target/dist-attack-bench/ with --attacks (both relative to the repository).
+import { readdirSync, readFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from './server.mjs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { launch, watch, alexnetSpecs, safetensors } from './lib.mjs';
+import { startServer } from './static-server.mjs';
+// The browser helpers live with the e2e suite, where playwright-core is installed.
+import { launch, watch, alexnetSpecs, safetensors } from '../tests/e2e/lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DIST = resolve(process.env.QUIVER_DIST ?? join(here, '../../dist'));
-const PREFIX = '/quiver/';
+const REPO = resolve(here, '..');
 const jsonOnly = process.argv.includes('--json');
 const attacks = process.argv.includes('--attacks');
+const DIST = resolve(process.env.QUIVER_DIST ?? join(REPO, attacks ? 'target/dist-attack-bench' : 'dist'));
+const PREFIX = '/quiver/';
 // --colour: the same timings on the CIFAR-10 AlexNet (3×32×32; seeded random weights of the
 // shipped shape: the cost does not depend on the values).
 const colour = process.argv.includes('--colour');
 const benchFiles = mkdtempSync(join(tmpdir(), 'quiver-bench-'));
 writeFileSync(join(benchFiles, 'alexnet_cifar10.safetensors'), safetensors(alexnetSpecs('cifar10'), 1));
 const out = (...a) => { if (!jsonOnly) console.log(...a); };
+/** A path as the user would type it: relative to the repository when inside it. */
+const shown = (p) => (relative(REPO, p).startsWith('..') ? p : relative(REPO, p) || '.');
 
 if (!existsSync(join(DIST, 'index.html'))) {
-  console.error(`${DIST}/index.html is missing: build the site first (trunk build --release).`);
+  console.error(`${DIST}/index.html is missing: build the site first (`
+    + (attacks ? `./scripts/bench.sh --attacks, or trunk build --release --features attack-bench --dist ${shown(DIST)}` : 'trunk build --release')
+    + ').');
   process.exit(2);
 }
 
@@ -47,7 +57,7 @@ const assets = [
   ...files.filter((f) => /quiver.*\.js$/.test(f) && !f.includes('plotly')),
 ].map(sizes);
 
-const server = await startServer({ root: DIST, prefix: PREFIX, mounts: { 'fixtures/': join(here, '../fixtures'), 'bench-files/': benchFiles } });
+const server = await startServer({ root: DIST, prefix: PREFIX, mounts: { 'fixtures/': join(REPO, 'tests/fixtures'), 'bench-files/': benchFiles } });
 const { browser, close } = await launch();
 const chromiumVersion = browser.version();
 const reports = {};
@@ -64,7 +74,16 @@ try {
     const line = new Promise((ok) => page.on('console', (m) => m.text().startsWith(tag) && ok(m.text())));
     const t0 = Date.now();
     await page.goto(server.url + query);
-    await page.waitForFunction(() => document.querySelector('#bench-result')?.textContent.trim().startsWith('{'), null, { timeout: attacks ? 3_600_000 : 300_000 });
+    // The benchmark panel is there at once when the build has it; without it the page is the plain
+    // app, and waiting for a report would only time out.
+    await page.waitForSelector('#bench-panel', { timeout: 120_000 }).catch(() => {
+      throw new Error(`${query}: the page shows no benchmark panel (#bench-panel)`
+        + (attacks ? ': this site was not built with --features attack-bench (./scripts/bench.sh --attacks builds one)' : ''));
+    });
+    await page.waitForFunction(() => document.querySelector('#bench-result')?.textContent.trim().startsWith('{') || document.querySelector('#error'),
+      null, { timeout: attacks ? 3_600_000 : 300_000 });
+    const error = await page.$eval('#error', (e) => e.textContent.trim()).catch(() => null);
+    if (error) throw new Error(`${query}: the page reports an error: ${error}`);
     const report = JSON.parse(await page.textContent('#bench-result'));
     const logged = await Promise.race([line, new Promise((ok) => setTimeout(() => ok(null), 5000))]);
     if (!logged) console.error(`warning: no ${tag.trim()} console line for ${query}`);
@@ -76,10 +95,14 @@ try {
     reports[query] = { ...report, wall_s: (Date.now() - t0) / 1000 };
     await context.close();
   }
+} catch (e) {
+  failed = true;
+  console.error(`bench: ${e.message}`);
 } finally {
   await close();
   await server.close();
 }
+if (failed && !Object.keys(reports).length) process.exit(1);
 
 if (attacks && !jsonOnly) {
   const r = Object.values(reports)[0];
@@ -104,7 +127,7 @@ if (jsonOnly) {
   for (const [query, r] of Object.entries(reports)) {
     out(`| ${query} | ${r.device} | ${r.model} | ${r.runs} | ${r.forward_ms.median.toFixed(2)} | ${r.mc_t50_ms.median.toFixed(2)} | ${r.fgsm_ms.median.toFixed(2)} | ${Math.round(r.transfer_bytes)} |`);
   }
-  out('\nBuild sizes (dist/)');
+  out(`\nBuild sizes (${shown(DIST)}/)`);
   out('| file | raw bytes | gzip -9 bytes |');
   out('|---|---|---|');
   for (const a of assets) out(`| ${a.file} | ${a.raw} | ${a.gzip} |`);

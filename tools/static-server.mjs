@@ -3,7 +3,9 @@
 // As a module: startServer({ root, prefix, port, mounts }) serves `root` under the URL path `prefix`
 // (default "/quiver/": the e2e suite opens the app from a sub-path to prove that every asset URL
 // is relative). `mounts` maps sub-paths of `prefix` to other folders, e.g. { 'fixtures/': dir }
-// (the attack benchmark reads the committed test digits that way). As a command: node server.mjs <dir> [port] [prefix]
+// (the attack benchmark reads the committed test digits that way). The e2e suite
+// (tests/e2e/harness.mjs, webgpu.mjs), the benchmark runner (tools/bench.mjs) and scripts/serve.sh
+// use it. As a command: node tools/static-server.mjs <dir> [port] [prefix]
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { resolve, join, extname, sep } from 'node:path';

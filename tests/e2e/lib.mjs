@@ -1,5 +1,7 @@
-// Shared helpers of the e2e suite and the bench runner: the browser, the page watchers and a
-// minimal PNG reader.
+// Shared low-level helpers of the e2e suite (harness.mjs, specs/, webgpu.mjs) and the benchmark
+// runner (tools/bench.mjs): the browser, the page watchers, a minimal PNG reader and a safetensors
+// writer. They live here, not in tools/, because playwright-core is installed in
+// tests/e2e/node_modules (package.json next to this file), where Node resolves it from this file.
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { startServer } from '../../tools/static-server.mjs';
 import { CHROMIUM_ARGS, chromiumPath, watch } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,12 +29,12 @@ async function tables(query) {
   const page = await browser.newPage();
   const w = watch(page, { origin: server.origin, prefix: PREFIX });
   await page.goto(server.origin + PREFIX + query);
-  await page.waitForFunction(() => document.querySelector('#weights-status')?.textContent.includes('Model ready'), null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelector('#weights-status')?.dataset.state === 'ready', null, { timeout: 120_000 });
   await page.waitForFunction(
     () => document.querySelectorAll('#mc-table tr[data-class]').length === 10
       && document.querySelectorAll('#attack-table-after tr[data-class]').length === 10
-      && !document.querySelector('#mc-panel .busy')?.textContent.includes('computing')
-      && !document.querySelector('#attack-panel .busy')?.textContent.includes('attacking'),
+      && document.querySelector('#mc-panel')?.dataset.busy === 'false'
+      && document.querySelector('#attack-panel')?.dataset.busy === 'false',
     null,
     { timeout: 300_000 },
   );

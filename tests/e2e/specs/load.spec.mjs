@@ -1,0 +1,82 @@
+// Loading the site: the harness's own page checks, the sub-path load, the favicon and the device.
+import assert from 'node:assert/strict';
+import { launch, watch } from '../lib.mjs';
+import {
+  test, open, modelReady, mcSettled, mnistModelIds, waitFor, search,
+  PREFIX, CPU_LABEL, DEFAULT_MODEL,
+} from '../harness.mjs';
+
+test('harness self-check: a foreign request, a console error and an exception are caught', async (t) => {
+  // The page-level checks that every other test relies on must be able to fail.
+  const page = await t.context.newPage();
+  const w = watch(page, { origin: t.origin, prefix: PREFIX });
+  await page.route('http://example.invalid/**', (route) => route.abort());
+  await page.goto(t.url);
+  await page.evaluate(() => {
+    fetch('http://example.invalid/tracker.js').catch(() => {});
+    console.error('deliberate console error');
+    setTimeout(() => { throw new Error('deliberate exception'); }, 0);
+  });
+  // The timer fires once the page's main thread is free (it may still be starting the wasm).
+  for (let waited = 0; waited < 15_000 && !w.problems().some((p) => p.includes('deliberate exception')); waited += 100) {
+    await page.waitForTimeout(100);
+  }
+  const problems = w.problems().join('\n');
+  assert.match(problems, /request outside .*example\.invalid\/tracker\.js/);
+  assert.match(problems, /console\.error: deliberate console error/);
+  assert.match(problems, /uncaught: deliberate exception/);
+  await page.close();
+});
+
+test('page loads from a sub-path and the default model becomes ready', async (t) => {
+  const { page } = t;
+  const resp = await page.goto(t.url);
+  assert.equal(resp.status(), 200);
+  assert.match(await page.title(), /Quiver/);
+  await modelReady(page, DEFAULT_MODEL);
+  assert.equal(await page.$('#error'), null, 'no #error after a clean load');
+  assert.equal(await page.$('#notes'), null, 'no #notes without URL parameters');
+  const options = await page.$$eval('#model-select option', (os) => os.map((o) => o.value));
+  assert.deepEqual(options, mnistModelIds(), '#model-select lists the MNIST models of weights/manifest.json');
+  assert.equal(await page.$eval('#model-select', (s) => s.value), DEFAULT_MODEL);
+  await waitFor(page, '24 gallery samples', () => document.querySelectorAll('#gallery .sample').length === 24);
+  const samples = await page.$$eval('#gallery .sample', (bs) => bs.map((b) => [b.dataset.index, b.dataset.label]));
+  samples.forEach(([i, l], k) => {
+    assert.equal(i, String(k), 'gallery indices 0..23 in order');
+    assert.match(l, /^[0-9]$/, 'each sample has a digit label');
+  });
+  assert.match(await page.textContent('#input-caption'), /MNIST test image #0/);
+  assert.equal(await page.$eval('#file-input', (e) => e.type), 'file');
+  assert.ok(await page.$('#drop-zone'), '#drop-zone exists');
+  await mcSettled(page);
+  // Every request stayed under the sub-path: the asset URLs are relative.
+  assert.ok(t.watch.requests.some((u) => u.endsWith('.wasm')), 'the wasm module was fetched');
+  assert.ok(t.watch.requests.some((u) => u.includes(`${PREFIX}weights/${DEFAULT_MODEL}.safetensors`)), 'weights fetched from the sub-path');
+});
+
+test('no favicon request fails (the page declares an icon)', async (t) => {
+  // Chromium asks for /favicon.ico once per browser, so this test uses a browser of its own.
+  const { browser, close } = await launch();
+  try {
+    const page = await browser.newPage();
+    const w = watch(page, { origin: t.origin, prefix: PREFIX });
+    await page.goto(t.url);
+    await modelReady(page);
+    await mcSettled(page);
+    await page.waitForTimeout(1000);
+    const icons = await page.$$eval('link[rel~="icon"]', (ls) => ls.map((l) => l.getAttribute('href')));
+    assert.deepEqual(w.favicon, [], `the browser fell back to /favicon.ico (declared icons: ${JSON.stringify(icons)})`);
+    assert.deepEqual(w.problems(), []);
+  } finally {
+    await close();
+  }
+});
+
+test('device shows the CPU fallback (no WebGPU here), also with device=cpu', async (t) => {
+  await open(t);
+  assert.equal((await t.page.textContent('#device')).trim(), CPU_LABEL);
+  await open(t, '?device=cpu');
+  assert.equal((await t.page.textContent('#device')).trim(), CPU_LABEL);
+  assert.equal(await t.page.$('#notes'), null, 'device=cpu is a valid parameter');
+  assert.match(await search(t.page), /device=cpu/);
+});

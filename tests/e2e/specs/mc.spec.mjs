@@ -1,0 +1,61 @@
+// MC dropout: the table, the prediction, the charts and the dropout rate.
+import assert from 'node:assert/strict';
+import {
+  test, open, mcSettled, fresh, table, checkTable, argmax, summary, setInput, clickSample,
+  chartDrawn, waitFor, search, param,
+} from '../harness.mjs';
+
+test('MC dropout: 10 rows, means sum to 1, std ≥ 0, samples 0–4 classified as labelled', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  for (const i of [1, 2, 3, 4, 0]) {
+    const label = await clickSample(page, i);
+    assert.match(await page.textContent('#input-caption'), new RegExp(`MNIST test image #${i} \\(label ${label}\\)`));
+    const s = await summary(page);
+    const rows = checkTable(await table(page, 'mc-table'), `sample ${i}`);
+    assert.equal(s.predicted, label, `sample ${i}: predicted ${s.predicted}, label ${label}`);
+    assert.equal(String(argmax(rows)), s.predicted, `sample ${i}: data-predicted is the argmax of the means`);
+    const h = Number(s.entropy);
+    assert.ok(Number.isFinite(h) && h >= 0 && h <= Math.log(10) + 1e-6, `sample ${i}: entropy in [0, ln 10] (${s.entropy})`);
+    const sampleParam = new URLSearchParams(await search(page)).get('sample');
+    assert.equal(sampleParam, i === 0 ? null : String(i), 'the URL follows the sample (0 is the default, omitted)');
+  }
+});
+
+test('MC charts are drawn by plotly (mean bars and per-pass boxes)', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  await waitFor(page, 'both MC charts drawn',
+    () => document.querySelector('#chart-mean .main-svg') && document.querySelector('#chart-passes .main-svg'));
+  const mean = await chartDrawn(page, 'chart-mean');
+  const passes = await chartDrawn(page, 'chart-passes');
+  assert.ok(mean.svg > 0 && passes.svg > 0, 'both charts have an svg');
+  assert.equal(mean.bars, 10, '#chart-mean has 10 bars');
+  assert.match(mean.title, /T = 50/, `#chart-mean title names T (${mean.title})`);
+  assert.ok(passes.boxes >= 1, '#chart-passes has a box trace');
+  assert.ok(passes.boxPoints >= 50, `#chart-passes shows the individual passes (${passes.boxPoints} points)`);
+  // Changing T redraws with the new number of passes.
+  await fresh(page, ['#mc-summary', '#mc-table'], () => setInput(page, param('T'), 10));
+  await mcSettled(page);
+  await waitFor(page, '#chart-mean titled T = 10', () => document.querySelector('#chart-mean .gtitle')?.textContent.includes('T = 10'));
+  assert.match(await search(page), /T=10/);
+});
+
+test('MC with p = 0 is deterministic: every std is 0.0000', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  const before = await table(page, 'mc-table');
+  assert.ok(before.some((r) => r.std !== '0.0000'), 'with the default p = 0.25 some std is non-zero');
+  await fresh(page, ['#mc-summary', '#mc-table'], () => setInput(page, param('p'), 0));
+  await mcSettled(page);
+  const rows = checkTable(await table(page, 'mc-table'), 'p = 0');
+  for (const r of rows) assert.equal(r.std, '0.0000', `class ${r.cls} std with p = 0`);
+  assert.match(await search(page), /(^|[?&])p=0(&|$)/, 'URL carries p=0');
+  // Back to p = 0.3: uncertainty returns.
+  await fresh(page, ['#mc-summary', '#mc-table'], () => setInput(page, param('p'), 0.3));
+  await mcSettled(page);
+  assert.ok((await table(page, 'mc-table')).some((r) => r.std !== '0.0000'), 'p = 0.3 gives non-zero std again');
+});
