@@ -54,17 +54,17 @@ pub fn sample_source(dataset: Dataset, index: usize) -> String {
 #[derive(Clone, Copy)]
 pub struct Store {
     state: RwSignal<AppState>,
-    pub manifest: RwSignal<Option<Manifest>>,
-    pub gpu: RwSignal<Option<burn::tensor::Device>, LocalStorage>,
-    pub device_ready: RwSignal<bool>,
+    manifest: RwSignal<Option<Manifest>>,
+    gpu: RwSignal<Option<burn::tensor::Device>, LocalStorage>,
+    device_ready: RwSignal<bool>,
     /// The model in use (its `source` says where it came from).
-    pub engine: RwSignal<Option<Engine>, LocalStorage>,
+    engine: RwSignal<Option<Engine>, LocalStorage>,
     /// The last load that failed, while it is the planned one.
     failed: RwSignal<Option<(Source, String)>>,
     pub plan: Memo<Plan>,
     problems: RwSignal<Vec<(Where, String)>>,
     /// Notes about ignored URL parameters and other things the app decided for the user.
-    pub notes: RwSignal<Vec<String>>,
+    notes: RwSignal<Vec<String>>,
     /// Bundled samples, per dataset, kept once loaded.
     samples: RwSignal<HashMap<Dataset, ImageSet>>,
     /// An image the user brought, while it is the input.
@@ -77,6 +77,28 @@ pub fn use_store() -> Store {
 }
 
 impl Store {
+    /// The model in use, to read: only the store loads or replaces it.
+    pub fn engine(&self) -> ReadSignal<Option<Engine>, LocalStorage> {
+        self.engine.read_only()
+    }
+
+    pub fn manifest(&self) -> ReadSignal<Option<Manifest>> {
+        self.manifest.read_only()
+    }
+
+    /// The WebGPU device, when the browser offers one (known once `device_ready`).
+    pub fn gpu(&self) -> ReadSignal<Option<burn::tensor::Device>, LocalStorage> {
+        self.gpu.read_only()
+    }
+
+    pub fn device_ready(&self) -> ReadSignal<bool> {
+        self.device_ready.read_only()
+    }
+
+    pub fn notes(&self) -> ReadSignal<Vec<String>> {
+        self.notes.read_only()
+    }
+
     /// The state, to read (tracked).
     pub fn with<R>(&self, f: impl FnOnce(&AppState) -> R) -> R {
         self.state.with(f)

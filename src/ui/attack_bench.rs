@@ -90,7 +90,7 @@ pub fn AttackBenchPanel() -> impl IntoView {
     let status = RwSignal::new("waiting for the model…".to_string());
     let started = StoredValue::new(false);
     Effect::new(move |_| {
-        let Some(engine) = store.engine.get() else { return };
+        let Some(engine) = store.engine().get() else { return };
         if started.get_value() {
             return;
         }

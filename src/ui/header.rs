@@ -33,9 +33,9 @@ pub fn use_weights_file(store: Store, file: web_sys::File) {
 pub fn Header() -> impl IntoView {
     let store = use_store();
     let compute = move || {
-        if !store.device_ready.get() {
+        if !store.device_ready().get() {
             "detecting…"
-        } else if store.gpu.with(|g| g.is_some()) {
+        } else if store.gpu().with(|g| g.is_some()) {
             Compute::WebGpu.label()
         } else {
             Compute::Cpu.label()
@@ -43,13 +43,13 @@ pub fn Header() -> impl IntoView {
     };
     let model_options = move || {
         let dataset = store.with(|s| s.dataset);
-        let current = store.engine.with(|e| e.as_ref().map(|e| e.entry.id.clone()));
+        let current = store.engine().with(|e| e.as_ref().map(|e| e.entry.id.clone()));
         let planned = match store.plan.get() {
             Plan::Use(src) => Some(src.id()),
             _ => None,
         };
         let mut options: Vec<(String, String)> = store
-            .manifest
+            .manifest()
             .with(|m| {
                 m.as_ref().map(|m| {
                     models_of(m, dataset)
@@ -59,7 +59,7 @@ pub fn Header() -> impl IntoView {
             })
             .unwrap_or_default();
         // Your own weights, while they are in use.
-        if let Some((id, file)) = store.engine.with(|e| e.as_ref().filter(|e| e.custom()).map(|e| (e.entry.id.clone(), e.entry.file.clone()))) {
+        if let Some((id, file)) = store.engine().with(|e| e.as_ref().filter(|e| e.custom()).map(|e| (e.entry.id.clone(), e.entry.file.clone()))) {
             options.push((id, format!("your weights: {file}")));
         }
         if options.is_empty() {
@@ -97,7 +97,7 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let status = Memo::new(move |_| store.status());
-    let loaded_id = move || store.engine.with(|e| e.as_ref().map(|e| e.entry.id.clone())).unwrap_or_default();
+    let loaded_id = move || store.engine().with(|e| e.as_ref().map(|e| e.entry.id.clone())).unwrap_or_default();
 
     view! {
         <header>
@@ -133,9 +133,9 @@ pub fn Header() -> impl IntoView {
                 <button class="dismiss" on:click=move |_| store.dismiss()>"×"</button>
             </div>
         </Show>
-        <Show when=move || store.notes.with(|n| !n.is_empty())>
+        <Show when=move || store.notes().with(|n| !n.is_empty())>
             <ul id="notes" class="notes">
-                {move || store.notes.get().into_iter().map(|n| view! { <li>{n}</li> }).collect::<Vec<_>>()}
+                {move || store.notes().get().into_iter().map(|n| view! { <li>{n}</li> }).collect::<Vec<_>>()}
             </ul>
         </Show>
     }
@@ -146,7 +146,7 @@ pub fn Header() -> impl IntoView {
 pub fn NoWeights() -> impl IntoView {
     let store = use_store();
     let missing = move || match store.plan.get() {
-        Plan::NoWeights(d) if store.engine.with(|e| e.is_none()) => Some(d),
+        Plan::NoWeights(d) if store.engine().with(|e| e.is_none()) => Some(d),
         _ => None,
     };
     move || {

@@ -59,7 +59,7 @@ pub fn mc_key(store: Store) -> Memo<Option<McKey>> {
     let cfg = Memo::new(move |_| store.with(|s| s.mc));
     Memo::new(move |_| {
         let input = input.get()?;
-        let (model, n) = store.engine.with(|e| e.as_ref().map(|e| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
+        let (model, n) = store.engine().with(|e| e.as_ref().map(|e| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
         (input.pixels.len() == n).then(|| McKey { input, cfg: cfg.get(), model })
     })
 }
@@ -71,7 +71,7 @@ pub fn McPanel() -> impl IntoView {
     // The latest key's result: a newer key supersedes an older run's result.
     let run = LocalResource::new(move || {
         let k = key.get();
-        let engine = store.engine.get_untracked();
+        let engine = store.engine().get_untracked();
         async move {
             let (k, engine) = (k?, engine?);
             let t0 = now_ms();

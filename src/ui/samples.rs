@@ -18,7 +18,7 @@ pub fn use_file(store: Store, file: web_sys::File) {
         return use_weights_file(store, file);
     }
     let arch = store
-        .engine
+        .engine()
         .with_untracked(|e| e.as_ref().map(|e| e.entry.architecture))
         .unwrap_or_else(|| store.with_untracked(|s| s.dataset.architecture()));
     spawn_local(async move {

@@ -41,39 +41,14 @@ pub enum McError {
 
 impl Tunable for McConfig {
     const PARAMS: &'static [Param<Self>] = &[
-        Param {
-            key: "T",
-            aliases: &["passes"],
-            cli: Some("passes"),
-            label: "passes T",
-            unit: "",
-            help: "stochastic forward passes with dropout left on; the spread of their answers is the uncertainty",
-            domain: Domain::whole(1, 500),
-            get: |s| Value::Whole(s.passes as u64),
-            set: |s, v| s.passes = v.size(),
-        },
-        Param {
-            key: "p",
-            aliases: &[],
-            cli: None,
-            label: "dropout p",
-            unit: "",
-            help: "dropout rate at inference, independent of the rate the model was trained with",
-            domain: Domain::closed(0.0, 0.5, 0.05),
-            get: |s| Value::Real(s.p),
-            set: |s, v| s.p = v.real(),
-        },
-        Param {
-            key: "seed",
-            aliases: &[],
-            cli: None,
-            label: "seed",
-            unit: "",
-            help: "seed of the dropout masks: the same seed gives the same numbers on every device",
-            domain: Domain::whole(0, u64::MAX),
-            get: |s| Value::Whole(s.seed),
-            set: |s, v| s.seed = v.whole(),
-        },
+        Param::<Self>::new("T", "passes T", Domain::whole(1, 500), |s| Value::Whole(s.passes as u64), |s, v| s.passes = v.size())
+            .help("stochastic forward passes with dropout left on; the spread of their answers is the uncertainty")
+            .aliases(&["passes"])
+            .cli("passes"),
+        Param::<Self>::new("p", "dropout p", Domain::closed(0.0, 0.5, 0.05), |s| Value::Real(s.p), |s, v| s.p = v.real())
+            .help("dropout rate at inference, independent of the rate the model was trained with"),
+        Param::<Self>::new("seed", "seed", Domain::whole(0, u64::MAX), |s| Value::Whole(s.seed), |s, v| s.seed = v.whole())
+            .help("seed of the dropout masks: the same seed gives the same numbers on every device"),
     ];
 }
 

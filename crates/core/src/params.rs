@@ -205,6 +205,29 @@ pub struct Param<S> {
 }
 
 impl<S> Param<S> {
+    /// An entry with its key, label, domain and accessors; [`Self::help`] (required: a test
+    /// checks every entry has one), [`Self::unit`], [`Self::aliases`] and [`Self::cli`] add the
+    /// rest.
+    pub const fn new(key: &'static str, label: &'static str, domain: Domain, get: fn(&S) -> Value, set: fn(&mut S, Value)) -> Self {
+        Self { key, aliases: &[], cli: None, label, unit: "", help: "", domain, get, set }
+    }
+
+    pub const fn help(self, help: &'static str) -> Self {
+        Self { help, ..self }
+    }
+
+    pub const fn unit(self, unit: &'static str) -> Self {
+        Self { unit, ..self }
+    }
+
+    pub const fn aliases(self, aliases: &'static [&'static str]) -> Self {
+        Self { aliases, ..self }
+    }
+
+    pub const fn cli(self, flag: &'static str) -> Self {
+        Self { cli: Some(flag), ..self }
+    }
+
     /// The CLI flag, without `--`.
     pub fn flag(&self) -> String {
         flag(self.key, self.cli)
@@ -290,28 +313,12 @@ mod tests {
 
     impl Tunable for Demo {
         const PARAMS: &'static [Param<Self>] = &[
-            Param {
-                key: "demo_x",
-                aliases: &["x"],
-                cli: None,
-                label: "x",
-                unit: "",
-                help: "a real in (0, 1]",
-                domain: Domain::open_closed(0.0, 1.0, 0.1),
-                get: |s| Value::Real(s.x),
-                set: |s, v| s.x = v.real(),
-            },
-            Param {
-                key: "demo_n",
-                aliases: &[],
-                cli: Some("count"),
-                label: "n",
-                unit: "",
-                help: "odd, 1 to 9",
-                domain: Domain::Whole { min: 1, max: 9, odd: true },
-                get: |s| Value::Whole(s.n as u64),
-                set: |s, v| s.n = v.size(),
-            },
+            Param::<Self>::new("demo_x", "x", Domain::open_closed(0.0, 1.0, 0.1), |s| Value::Real(s.x), |s, v| s.x = v.real())
+                .help("a real in (0, 1]")
+                .aliases(&["x"]),
+            Param::<Self>::new("demo_n", "n", Domain::Whole { min: 1, max: 9, odd: true }, |s| Value::Whole(s.n as u64), |s, v| s.n = v.size())
+                .help("odd, 1 to 9")
+                .cli("count"),
         ];
     }
 

@@ -52,7 +52,7 @@ pub fn AttackPanel() -> impl IntoView {
     let spec = Memo::new(move |_| store.with(|s| (s.attack, s.attacks, s.target)));
     let key = Memo::new(move |_| {
         let input = input.get()?;
-        let (model, n) = store.engine.with(|e| e.as_ref().map(|e| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
+        let (model, n) = store.engine().with(|e| e.as_ref().map(|e| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
         if input.pixels.len() != n {
             return None;
         }
@@ -62,7 +62,7 @@ pub fn AttackPanel() -> impl IntoView {
 
     Effect::new(move |_| {
         let Some(k) = key.get() else { return };
-        let Some(engine) = store.engine.get_untracked() else { return };
+        let Some(engine) = store.engine().get_untracked() else { return };
         live.cancel_at.set_value(None);
         live.points.set(Vec::new());
         live.progress.set(0.0);
@@ -100,7 +100,7 @@ pub fn AttackPanel() -> impl IntoView {
     let uncertainty = LocalResource::new(move || {
         let pair = finished.get();
         let cfg = cfg.get();
-        let engine = store.engine.get_untracked();
+        let engine = store.engine().get_untracked();
         async move {
             let ((original, adversarial), engine) = (pair?, engine?);
             let before = engine.mc(&original, &cfg).await;
@@ -157,7 +157,7 @@ pub fn AttackPanel() -> impl IntoView {
         Run::Done(f) => Some(f),
         _ => None,
     };
-    let shape = Signal::derive(move || store.engine.with(|e| e.as_ref().map(|e| e.entry.architecture.input_shape())).unwrap_or([1, 28, 28]));
+    let shape = Signal::derive(move || store.engine().with(|e| e.as_ref().map(|e| e.entry.architecture.input_shape())).unwrap_or([1, 28, 28]));
     let original = Signal::derive(move || done().map(|r| r.original));
     let adversarial = Signal::derive(move || done().map(|r| r.outcome.adversarial));
     let perturbation = Signal::derive(move || done().map(|r| r.outcome.adversarial.iter().zip(&r.original).map(|(a, o)| a - o).collect()));

@@ -80,3 +80,45 @@ pub fn AttackResult(finished: Finished, before: Option<McSummary>, after: Option
         }}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quiver_core::attacks::{AttackOutcome, Goal};
+    use quiver_core::metrics::Distances;
+
+    use super::*;
+
+    /// An MC summary whose passes all put `p` on class `k`.
+    fn mc_on(k: usize) -> McSummary {
+        let mut probs = vec![0.0f32; 10];
+        probs[k] = 1.0;
+        McSummary::from_probs(probs.repeat(3), 3, 10)
+    }
+
+    #[test]
+    fn each_prediction_row_compares_like_with_like() {
+        let outcome = AttackOutcome {
+            attack: "fgsm".into(),
+            adversarial: vec![0.5; 4],
+            goal: Goal { label: 3, target: None },
+            predicted: 5,
+            success: true,
+            iterations: 1,
+            trajectory: vec![],
+            distances: Distances::between(&[0.4; 4], &[0.5; 4]),
+            perceptual_distance: 0.0,
+            gap: 0.1,
+        };
+        // The deterministic prediction before (3) differs from the MC prediction before (7): the
+        // deterministic row must not mix them.
+        let f = Finished { original: vec![0.4; 4], outcome, predicted_before: 3, compute_ms: 1.0, wall_ms: 2.0, cancelled: false, cancel_latency_ms: None };
+        let classes: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        let rows = metric_rows(&f, Some(&mc_on(7)), Some(&mc_on(8)), &classes);
+        let row = |key: &str| rows.iter().find(|r| r.0 == key).map(|r| r.2.clone()).unwrap();
+        assert_eq!(row("prediction"), "3 → 5");
+        assert_eq!(row("mc-prediction"), "7 → 8");
+        assert_eq!(row("mc-mean"), "1.0000 → 1.0000");
+        // Without the MC numbers yet, no MC row is shown.
+        assert!(metric_rows(&f, None, None, &classes).iter().all(|r| !r.0.starts_with("mc-")));
+    }
+}

@@ -239,3 +239,21 @@ test('bad attack parameters and a target equal to the true class are rejected wi
   assert.ok(ns.some((n) => n.includes('eps=')), JSON.stringify(ns));
   assert.equal(await page.$eval(param('iaa_m'), (e) => e.value), '10');
 });
+
+test('changing T, p or the seed recomputes the before/after uncertainty, not the attack', async (t) => {
+  const { page } = t;
+  await open(t, '?attack=lbfgs');
+  await attackSettled(page);
+  const timeOf = () => metrics(page).then((m) => m.time);
+  const before = { time: await timeOf(), after: await table(page, 'attack-table-after') };
+  await fresh(page, ['#attack-table-after'], () => setInput(page, param('T'), 20));
+  await attackSettled(page);
+  assert.equal(await timeOf(), before.time, 'the same L-BFGS run (its time row is unchanged)');
+  assert.notDeepEqual(await table(page, 'attack-table-after'), before.after, 'the uncertainty is recomputed with T = 20');
+  await fresh(page, ['#attack-table-after'], () => setInput(page, param('seed'), 5));
+  assert.equal(await timeOf(), before.time, 'still the same run after a new seed');
+  // A parameter of the attack itself does rerun it.
+  await fresh(page, ['#attack-metrics'], () => setInput(page, param('lbfgs_iter'), 40));
+  await attackSettled(page);
+  assert.notEqual(await timeOf(), before.time, 'a new L-BFGS run');
+});

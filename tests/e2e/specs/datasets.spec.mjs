@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   test, open, modelReady, mcSettled, attackSettled, fresh, table, checkTable, clickSample, canvasPixels,
-  metrics, attackResult, errorText, uploadWeights, search, manifest, FIXTURES, LOAD_MS,
+  metrics, attackResult, errorText, uploadWeights, search, manifest, waitFor, FIXTURES, LOAD_MS,
 } from '../harness.mjs';
 
 test('STL-10 view: says no weights are bundled and how to train them; picked STL-10 weights run MC and FGSM on a 96×96 upload', async (t) => {
@@ -100,4 +100,32 @@ test('CIFAR-10 shipped models: the dataset switch loads one, its select label gi
     checkTable(await table(page, 'mc-table'), m.id);
     assert.equal(await page.$('#error'), null, `no error with ${m.id}`);
   }
+});
+
+test('a dataset whose weights fail to load: one request, a "retry" action, no loop; retry loads them', async (t) => {
+  const { page } = t;
+  const file = (manifest().models.find((m) => m.id === 'alexnet_cifar10_p025') ?? {}).file;
+  assert.ok(file, 'the manifest ships alexnet_cifar10_p025');
+  let requests = 0;
+  let fail = true;
+  await page.route(`**/weights/${file}`, (route) => {
+    requests += 1;
+    return fail ? route.fulfill({ status: 404, body: 'not here' }) : route.continue();
+  });
+  t.watch.expectFailedLoad(new RegExp(`/weights/${file}$`));
+  await open(t);
+  await mcSettled(page);
+  await page.selectOption('#dataset-select', 'cifar10');
+  await waitFor(page, '#weights-status failed', () => document.querySelector('#weights-status')?.dataset.state === 'failed');
+  assert.match(await errorText(page), new RegExp(`Could not load model alexnet_cifar10_p025: could not fetch weights/${file}: HTTP 404.*Still using mnist_cnn_p025`));
+  // The planned source is fetched once: nothing is requested again while the user waits.
+  await page.waitForTimeout(2000);
+  assert.equal(requests, 1, 'one request, no retry loop');
+  assert.ok(await page.$('#weights-retry'), 'a retry action is offered');
+  fail = false;
+  await page.click('#weights-retry');
+  await modelReady(page, 'alexnet_cifar10_p025');
+  await mcSettled(page);
+  assert.equal(requests, 2);
+  assert.equal((await errorText(page)) ?? '', '', 'the load message goes once the model is in use');
 });

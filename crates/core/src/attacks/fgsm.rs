@@ -24,17 +24,11 @@ impl Default for Fgsm {
 }
 
 impl Tunable for Fgsm {
-    const PARAMS: &'static [Param<Self>] = &[Param {
-        key: "eps",
-        aliases: &[],
-        cli: None,
-        label: "ε",
-        unit: "pixel units",
-        help: "L∞ size of the step: every value moves by ε (pixels lie in [0, 1])",
-        domain: Domain::closed(0.0, 1.0, 0.01),
-        get: |s| Value::Real(s.eps),
-        set: |s, v| s.eps = v.real(),
-    }];
+    const PARAMS: &'static [Param<Self>] = &[
+        Param::<Self>::new("eps", "ε", Domain::closed(0.0, 1.0, 0.01), |s| Value::Real(s.eps), |s, v| s.eps = v.real())
+            .help("L∞ size of the step: every value moves by ε (pixels lie in [0, 1])")
+            .unit("pixel units"),
+    ];
 }
 
 impl Fgsm {

@@ -101,74 +101,23 @@ fn validate_n(n: usize) -> Result<(), AttackError> {
 
 impl Tunable for Iaa {
     const PARAMS: &'static [Param<Self>] = &[
-        Param {
-            key: "iaa_n",
-            aliases: &[],
-            cli: None,
-            label: "neighbourhood n",
-            unit: "pixels",
-            help: "side of the n×n neighbourhood of the local standard deviation behind Sen",
-            domain: Domain::Whole { min: 1, max: 27, odd: true },
-            get: |s| Value::Whole(s.n as u64),
-            set: |s, v| s.n = v.size(),
-        },
-        Param {
-            key: "iaa_m",
-            aliases: &[],
-            cli: None,
-            label: "m (pixels per iteration)",
-            unit: "",
-            help: "values perturbed per iteration: those with the highest |∇Gap| / Sen",
-            domain: Domain::whole(1, 1_000_000),
-            get: |s| Value::Whole(s.m as u64),
-            set: |s, v| s.m = v.size(),
-        },
-        Param {
-            key: "iaa_delta",
-            aliases: &[],
-            cli: None,
-            label: "δ",
-            unit: "pixel units",
-            help: "change of each selected value per iteration",
-            domain: Domain::open_closed(0.0, 1.0, 0.01),
-            get: |s| Value::Real(s.delta),
-            set: |s, v| s.delta = v.real(),
-        },
-        Param {
-            key: "iaa_dmax",
-            aliases: &[],
-            cli: None,
-            label: "D_max",
-            unit: "",
-            // D ≤ max Sen · max |δ| = 1 / SD_FLOOR = 255: anything above it is no limit at all
-            // (a test checks that the bound is 1 / SD_FLOOR).
-            help: "largest perceptual distance D(X*, X); the run stops once D reaches it",
-            domain: Domain::open_closed(0.0, 255.0, 0.01),
-            get: |s| Value::Real(s.d_max),
-            set: |s, v| s.d_max = v.real(),
-        },
-        Param {
-            key: "iaa_kappa",
-            aliases: &[],
-            cli: None,
-            label: "κ (margin)",
-            unit: "probability",
-            help: "robustness margin: stop once the gap exceeds κ (0: as soon as the goal is reached)",
-            domain: Domain::closed_open(0.0, 1.0, 0.05),
-            get: |s| Value::Real(s.margin),
-            set: |s, v| s.margin = v.real(),
-        },
-        Param {
-            key: "iaa_iter",
-            aliases: &[],
-            cli: None,
-            label: "max iterations",
-            unit: "",
-            help: "safety cap on the iterations (see the module doc: some targeted runs oscillate)",
-            domain: Domain::whole(1, 100_000),
-            get: |s| Value::Whole(s.max_iter as u64),
-            set: |s, v| s.max_iter = v.size(),
-        },
+        Param::<Self>::new("iaa_n", "neighbourhood n", Domain::Whole { min: 1, max: 27, odd: true }, |s| Value::Whole(s.n as u64), |s, v| s.n = v.size())
+            .help("side of the n×n neighbourhood of the local standard deviation behind Sen")
+            .unit("pixels"),
+        Param::<Self>::new("iaa_m", "m (pixels per iteration)", Domain::whole(1, 1_000_000), |s| Value::Whole(s.m as u64), |s, v| s.m = v.size())
+            .help("values perturbed per iteration: those with the highest |∇Gap| / Sen"),
+        Param::<Self>::new("iaa_delta", "δ", Domain::open_closed(0.0, 1.0, 0.01), |s| Value::Real(s.delta), |s, v| s.delta = v.real())
+            .help("change of each selected value per iteration")
+            .unit("pixel units"),
+        // D ≤ max Sen · max |δ| = 1 / SD_FLOOR = 255: anything above it is no limit at all
+        // (a test checks that the bound is 1 / SD_FLOOR).
+        Param::<Self>::new("iaa_dmax", "D_max", Domain::open_closed(0.0, 255.0, 0.01), |s| Value::Real(s.d_max), |s, v| s.d_max = v.real())
+            .help("largest perceptual distance D(X*, X); the run stops once D reaches it"),
+        Param::<Self>::new("iaa_kappa", "κ (margin)", Domain::closed_open(0.0, 1.0, 0.05), |s| Value::Real(s.margin), |s, v| s.margin = v.real())
+            .help("robustness margin: stop once the gap exceeds κ (0: as soon as the goal is reached)")
+            .unit("probability"),
+        Param::<Self>::new("iaa_iter", "max iterations", Domain::whole(1, 100_000), |s| Value::Whole(s.max_iter as u64), |s, v| s.max_iter = v.size())
+            .help("safety cap on the iterations (see the module doc: some targeted runs oscillate)"),
     ];
 }
 

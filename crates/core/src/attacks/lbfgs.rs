@@ -112,61 +112,16 @@ impl Lbfgs {
 
 impl Tunable for Lbfgs {
     const PARAMS: &'static [Param<Self>] = &[
-        Param {
-            key: "lbfgs_c",
-            aliases: &[],
-            cli: None,
-            label: "c (initial)",
-            unit: "",
-            help: "first penalty weight c on ‖r‖₂²; the search halves or doubles it",
-            domain: Domain::open_closed(0.0, 1e6, 0.01),
-            get: |s| Value::Real(s.c_init),
-            set: |s, v| s.c_init = v.real(),
-        },
-        Param {
-            key: "lbfgs_steps",
-            aliases: &[],
-            cli: None,
-            label: "c steps",
-            unit: "",
-            help: "outer steps of the search over c, each a full minimisation",
-            domain: Domain::whole(1, 50),
-            get: |s| Value::Whole(s.c_steps as u64),
-            set: |s, v| s.c_steps = v.size(),
-        },
-        Param {
-            key: "lbfgs_iter",
-            aliases: &[],
-            cli: None,
-            label: "iterations per c",
-            unit: "",
-            help: "L-BFGS iterations for each c",
-            domain: Domain::whole(1, 10_000),
-            get: |s| Value::Whole(s.max_iter as u64),
-            set: |s, v| s.max_iter = v.size(),
-        },
-        Param {
-            key: "lbfgs_mem",
-            aliases: &[],
-            cli: None,
-            label: "memory",
-            unit: "",
-            help: "curvature pairs (s, y) kept",
-            domain: Domain::whole(1, 100),
-            get: |s| Value::Whole(s.memory as u64),
-            set: |s, v| s.memory = v.size(),
-        },
-        Param {
-            key: "lbfgs_tol",
-            aliases: &[],
-            cli: None,
-            label: "tolerance",
-            unit: "",
-            help: "a c ends when the projected gradient's largest entry is below this",
-            domain: Domain::closed(0.0, 1.0, 0.00001),
-            get: |s| Value::Real(s.tolerance),
-            set: |s, v| s.tolerance = v.real(),
-        },
+        Param::<Self>::new("lbfgs_c", "c (initial)", Domain::open_closed(0.0, 1e6, 0.01), |s| Value::Real(s.c_init), |s, v| s.c_init = v.real())
+            .help("first penalty weight c on ‖r‖₂²; the search halves or doubles it"),
+        Param::<Self>::new("lbfgs_steps", "c steps", Domain::whole(1, 50), |s| Value::Whole(s.c_steps as u64), |s, v| s.c_steps = v.size())
+            .help("outer steps of the search over c, each a full minimisation"),
+        Param::<Self>::new("lbfgs_iter", "iterations per c", Domain::whole(1, 10_000), |s| Value::Whole(s.max_iter as u64), |s, v| s.max_iter = v.size())
+            .help("L-BFGS iterations for each c"),
+        Param::<Self>::new("lbfgs_mem", "memory", Domain::whole(1, 100), |s| Value::Whole(s.memory as u64), |s, v| s.memory = v.size())
+            .help("curvature pairs (s, y) kept"),
+        Param::<Self>::new("lbfgs_tol", "tolerance", Domain::closed(0.0, 1.0, 0.00001), |s| Value::Real(s.tolerance), |s, v| s.tolerance = v.real())
+            .help("a c ends when the projected gradient's largest entry is below this"),
     ];
 }
 
