@@ -69,6 +69,11 @@ pub struct Store {
     samples: RwSignal<HashMap<Dataset, ImageSet>>,
     /// An image the user brought, while it is the input.
     upload: RwSignal<Option<InputImage>>,
+    /// The input, derived once for every panel: the upload, else the chosen sample.
+    input: Memo<Option<InputImage>>,
+    /// The input and the source of the model it fits (none while they disagree, e.g. for a
+    /// moment while the dataset changes).
+    fitted: Memo<Option<(InputImage, Source)>>,
     reload: RwSignal<u64>,
 }
 
@@ -171,14 +176,13 @@ impl Store {
     }
 
     /// The input: the user's image, else the chosen bundled sample.
-    pub fn input(&self) -> Option<InputImage> {
-        if let Some(u) = self.upload.get() {
-            return Some(u);
-        }
-        let (d, i) = self.state.with(|s| (s.dataset, s.sample));
-        self.samples.with(|m| {
-            m.get(&d).filter(|set| i < set.len()).map(|set| InputImage { pixels: set.image(i), label: Some(set.label(i)), source: sample_source(d, i) })
-        })
+    pub fn input(&self) -> Memo<Option<InputImage>> {
+        self.input
+    }
+
+    /// The input with the source of the model it fits; `None` while they disagree.
+    pub fn fitted(&self) -> Memo<Option<(InputImage, Source)>> {
+        self.fitted
     }
 
     /// Is the input a bundled sample (so the gallery marks `state.sample`)?
@@ -194,10 +198,8 @@ impl Store {
     /// The input and the model when both are there and the input fits the model (they differ
     /// for a moment while the dataset changes).
     pub fn ready(&self) -> Option<(InputImage, Engine)> {
-        let input = self.input()?;
-        let engine = self.engine.get()?;
-        let n: usize = engine.entry.architecture.input_shape().iter().product();
-        (input.pixels.len() == n).then_some((input, engine))
+        let (input, _) = self.fitted.get()?;
+        Some((input, self.engine.get()?))
     }
 
     /// `[channels, height, width]` of the current model's (or dataset's) input.
@@ -245,18 +247,38 @@ impl Store {
         let state = RwSignal::new(state);
         let manifest = RwSignal::new(None::<Manifest>);
         let plan = Memo::new(move |_| manifest.with(|m| state.with(|s| plan::plan(s, m.as_ref()))));
+        let engine = RwSignal::new_local(None::<Engine>);
+        let samples = RwSignal::new(HashMap::<Dataset, ImageSet>::new());
+        let upload = RwSignal::new(None::<InputImage>);
+        let chosen = Memo::new(move |_| state.with(|s| (s.dataset, s.sample)));
+        let input = Memo::new(move |_| {
+            if let Some(u) = upload.get() {
+                return Some(u);
+            }
+            let (d, i) = chosen.get();
+            samples.with(|m| {
+                m.get(&d).filter(|set| i < set.len()).map(|set| InputImage { pixels: set.image(i), label: Some(set.label(i)), source: sample_source(d, i) })
+            })
+        });
+        let fitted = Memo::new(move |_| {
+            let input = input.get()?;
+            let (model, n) = engine.with(|e| e.as_ref().map(|e: &Engine| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
+            (input.pixels.len() == n).then_some((input, model))
+        });
         let store = Store {
             state,
             manifest,
             gpu: RwSignal::new_local(None),
             device_ready: RwSignal::new(false),
-            engine: RwSignal::new_local(None),
+            engine,
             failed: RwSignal::new(None),
             plan,
             problems: RwSignal::new(Vec::new()),
             notes: RwSignal::new(notes),
-            samples: RwSignal::new(HashMap::new()),
-            upload: RwSignal::new(None),
+            samples,
+            upload,
+            input,
+            fitted,
             reload: RwSignal::new(0),
         };
         provide_context(store);

@@ -55,12 +55,10 @@ pub struct McKey {
 
 /// The MC key of the current input, settings and model, when the input fits the model.
 pub fn mc_key(store: Store) -> Memo<Option<McKey>> {
-    let input = Memo::new(move |_| store.input());
     let cfg = Memo::new(move |_| store.with(|s| s.mc));
     Memo::new(move |_| {
-        let input = input.get()?;
-        let (model, n) = store.engine().with(|e| e.as_ref().map(|e| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
-        (input.pixels.len() == n).then(|| McKey { input, cfg: cfg.get(), model })
+        let (input, model) = store.fitted().get()?;
+        Some(McKey { input, cfg: cfg.get(), model })
     })
 }
 

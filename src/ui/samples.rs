@@ -75,7 +75,7 @@ pub fn SamplePicker() -> impl IntoView {
             use_file(store, file);
         }
     };
-    let input = Memo::new(move |_| store.input());
+    let input = store.input();
     let pixels = Signal::derive(move || input.with(|i| i.as_ref().map(|i| i.pixels.clone())));
     let caption = move || {
         input.with(|i| match i {

@@ -48,14 +48,10 @@ pub fn AttackPanel() -> impl IntoView {
     };
     let run = RwSignal::new(Run::Idle);
 
-    let input = Memo::new(move |_| store.input());
+    let input = store.input();
     let spec = Memo::new(move |_| store.with(|s| (s.attack, s.attacks, s.target)));
     let key = Memo::new(move |_| {
-        let input = input.get()?;
-        let (model, n) = store.engine().with(|e| e.as_ref().map(|e| (e.source.clone(), e.entry.architecture.input_shape().iter().product::<usize>())))?;
-        if input.pixels.len() != n {
-            return None;
-        }
+        let (input, model) = store.fitted().get()?;
         let (kind, attacks, target) = spec.get();
         Some(AttackKey { pixels: input.pixels, label: input.label, model, kind, attacks, target, rerun: rerun.get() })
     });
