@@ -9,6 +9,7 @@
 pub mod attacks;
 pub mod data;
 pub mod dataset;
+pub mod limits;
 pub mod mc_dropout;
 pub mod manifest;
 pub mod metrics;

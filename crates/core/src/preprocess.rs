@@ -8,59 +8,115 @@
 //! its input with a triangle (bilinear) filter, RGB in CHW order; transparency is composited on
 //! white. [`for_architecture`] picks the recipe a model needs.
 
-use image::{imageops::FilterType, DynamicImage, GrayImage, ImageReader, Limits};
+use image::{imageops::FilterType, DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
 use std::io::Cursor;
 use thiserror::Error;
 
-/// Largest accepted file, in bytes.
-pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
-/// Largest accepted image side, in pixels.
-pub const MAX_SIDE: u32 = 8192;
+use crate::limits::{image_kind, size_text, MAX_IMAGE_BYTES, MAX_SIDE};
 
+/// Why an image cannot be used, in the user's words (no decoder internals).
 #[derive(Debug, Error, PartialEq)]
 pub enum ImageError {
     #[error("the file is empty")]
     Empty,
-    #[error("the file is {0} MB; the limit is 32 MB")]
-    TooLarge(usize),
-    #[error("this file is not a PNG or JPEG image")]
+    #[error("the file is {}; the limit for an image is {}", size_text(*.0), size_text(MAX_IMAGE_BYTES))]
+    TooLarge(u64),
+    #[error("this file is not an image (it is not PNG, JPEG, GIF, WebP or BMP)")]
     UnknownFormat,
-    #[error("the image could not be decoded: {0}")]
-    Corrupt(String),
-    #[error("the image is {0}×{1} pixels; the limit is {MAX_SIDE}×{MAX_SIDE}")]
-    Dimensions(u32, u32),
+    #[error("this is a {0} image; here only PNG and JPEG can be read")]
+    Unsupported(&'static str),
+    #[error("the {0} image is damaged or incomplete and cannot be decoded")]
+    Damaged(&'static str),
+    #[error("the image is {0}×{1} pixels; the limit is {MAX_SIDE} pixels a side")]
+    Dimensions(u64, u64),
     #[error("no digit found: the image is blank")]
     Blank,
 }
 
-/// Decode a PNG or JPEG with size limits; never panics on bad bytes.
-pub fn decode(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
-    if bytes.is_empty() {
+/// Refuse a file by its size alone, before reading it.
+pub fn check_size(bytes: u64) -> Result<(), ImageError> {
+    match bytes {
+        0 => Err(ImageError::Empty),
+        b if b > MAX_IMAGE_BYTES => Err(ImageError::TooLarge(b)),
+        _ => Ok(()),
+    }
+}
+
+/// Refuse an image by its size in pixels, before decoding it.
+pub fn check_dimensions(width: u64, height: u64) -> Result<(), ImageError> {
+    if width > MAX_SIDE as u64 || height > MAX_SIDE as u64 {
+        return Err(ImageError::Dimensions(width, height));
+    }
+    Ok(())
+}
+
+/// The width and height an image's header declares, read from its first bytes (the whole file is
+/// not needed: PNG's IHDR is at the start, a JPEG's frame header follows its metadata).
+/// `Ok(None)` when the header is not readable from `head` (a format this build does not parse,
+/// or metadata longer than `head`); `Err` when the bytes are no image at all.
+pub fn declared_dimensions(head: &[u8]) -> Result<Option<(u64, u64)>, ImageError> {
+    if head.is_empty() {
         return Err(ImageError::Empty);
     }
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(ImageError::TooLarge(bytes.len() / (1024 * 1024)));
-    }
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let Ok(mut reader) = ImageReader::new(Cursor::new(head)).with_guessed_format() else { return Ok(None) };
     if reader.format().is_none() {
-        return Err(ImageError::UnknownFormat);
+        return if image_kind(head).is_some() { Ok(None) } else { Err(ImageError::UnknownFormat) };
     }
-    let (w, h) = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .and_then(|r| r.into_dimensions().map_err(std::io::Error::other))
-        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
-    if w > MAX_SIDE || h > MAX_SIDE {
-        return Err(ImageError::Dimensions(w, h));
+    reader.no_limits();
+    match reader.into_dimensions() {
+        Ok((w, h)) => Ok(Some((w as u64, h as u64))),
+        Err(_) => Ok(png_header_dimensions(head)),
     }
-    let mut reader = reader;
+}
+
+/// A PNG's declared size straight from its IHDR chunk (bytes 16–23), for headers the decoder
+/// refuses outright (a side over 2³¹ − 1).
+fn png_header_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
+    if image_kind(bytes) != Some("PNG") || bytes.len() < 24 || &bytes[12..16] != b"IHDR" {
+        return None;
+    }
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as u64;
+    Some((be(16), be(20)))
+}
+
+/// Decode a PNG or JPEG with size limits, turned upright by its EXIF orientation (phone photos
+/// are stored sideways with a tag that says so); never panics on bad bytes. The declared size is
+/// checked before anything is allocated for the pixels.
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
+    check_size(bytes.len() as u64)?;
+    let kind = image_kind(bytes);
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| ImageError::UnknownFormat)?;
+    let Some(format) = reader.format() else {
+        return Err(kind.map_or(ImageError::UnknownFormat, ImageError::Unsupported));
+    };
+    let name = kind.unwrap_or(match format {
+        image::ImageFormat::Png => "PNG",
+        image::ImageFormat::Jpeg => "JPEG",
+        _ => "image",
+    });
+    if let Some((w, h)) = declared_dimensions(bytes)? {
+        check_dimensions(w, h)?;
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(512 * 1024 * 1024);
+    let mut reader = reader;
     reader.limits(limits);
-    reader.decode().map_err(|e| ImageError::Corrupt(e.to_string()))
+    let mut decoder = reader.into_decoder().map_err(|e| user_error(e, name))?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| user_error(e, name))?;
+    img.apply_orientation(orientation);
+    Ok(img)
+}
+
+/// The user's words for a decoder's error.
+fn user_error(e: image::ImageError, format: &'static str) -> ImageError {
+    match e {
+        image::ImageError::Unsupported(_) => ImageError::Unsupported(format),
+        // The declared size passed the check, so a limit hit while decoding is a lying header.
+        _ => ImageError::Damaged(format),
+    }
 }
 
 /// MNIST-style 28×28 input (row-major, values in [0, 1], white digit on black).
@@ -149,10 +205,15 @@ pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
 
 /// The input `arch` expects, from an image file.
 pub fn for_architecture(bytes: &[u8], arch: crate::model::Architecture) -> Result<Vec<f32>, ImageError> {
-    let img = decode(bytes)?;
+    image_for_architecture(&decode(bytes)?, arch)
+}
+
+/// The input `arch` expects, from decoded pixels (the browser decodes with its own decoders and
+/// hands RGBA here, so the recipe is the same as for [`for_architecture`]).
+pub fn image_for_architecture(img: &DynamicImage, arch: crate::model::Architecture) -> Result<Vec<f32>, ImageError> {
     match arch.input_shape() {
-        [1, 28, 28] => mnist_from_image(&img),
-        shape => Ok(colour_from_image(&img, shape)),
+        [1, 28, 28] => mnist_from_image(img),
+        shape => Ok(colour_from_image(img, shape)),
     }
 }
 
@@ -251,7 +312,7 @@ mod tests {
         let mut png = png_of(DynamicImage::ImageLuma8(GrayImage::new(10, 10)));
         assert_eq!(mnist_from_bytes(&png), Err(ImageError::Blank));
         png.truncate(png.len() / 2);
-        assert!(matches!(mnist_from_bytes(&png), Err(ImageError::Corrupt(_))));
+        assert_eq!(mnist_from_bytes(&png), Err(ImageError::Damaged("PNG")));
     }
 
     #[test]
@@ -284,6 +345,92 @@ mod tests {
         assert_eq!(y[48 * 96 + 48], 1.0, "the centre stays white");
         // Bad files still give errors.
         assert_eq!(for_architecture(b"text", crate::model::Architecture::AlexnetCifar10), Err(ImageError::UnknownFormat));
+    }
+
+    /// A chunk with its length and CRC, for hand-made PNG headers.
+    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in kind.iter().chain(data) {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&(!crc).to_be_bytes());
+        out
+    }
+
+    fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+        let mut ihdr = w.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grey
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+        png.extend(chunk(b"IEND", &[]));
+        png
+    }
+
+    #[test]
+    fn messages_are_in_the_users_words() {
+        // A truncated PNG: no decoder dump ("ChunkType { … }"), just what happened.
+        let mut png = png_of(DynamicImage::ImageLuma8(GrayImage::from_fn(64, 64, |x, y| image::Luma([(x * y) as u8]))));
+        png.truncate(png.len() - 40);
+        let e = decode(&png).unwrap_err();
+        assert_eq!(e, ImageError::Damaged("PNG"));
+        assert_eq!(e.to_string(), "the PNG image is damaged or incomplete and cannot be decoded");
+        // Huge declared sizes name the pixel limit, not a memory limit, before any allocation.
+        for (w, h) in [(1u32 << 31, 1u32 << 31), (u32::MAX, 7), (20_000, 10), (8193, 8193)] {
+            let e = decode(&png_declaring(w, h)).unwrap_err();
+            assert_eq!(e, ImageError::Dimensions(w as u64, h as u64), "{w}×{h}");
+            assert!(e.to_string().contains("the limit is 8192 pixels a side"), "{e}");
+            assert_eq!(declared_dimensions(&png_declaring(w, h)[..40]), Ok(Some((w as u64, h as u64))), "from the head alone");
+        }
+        // Formats other builds decode are named, not called "not an image".
+        assert_eq!(decode(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"), Err(ImageError::Unsupported("GIF")));
+        assert_eq!(declared_dimensions(b"GIF89a\x01\x00"), Ok(None), "the browser may decode it");
+        assert_eq!(declared_dimensions(b"not an image"), Err(ImageError::UnknownFormat));
+        // Sizes are checked before reading.
+        assert_eq!(check_size(0), Err(ImageError::Empty));
+        assert_eq!(check_size(1_900_000_000).unwrap_err().to_string(), "the file is 1.9 GB; the limit for an image is 32 MB");
+        assert_eq!(check_size(crate::limits::MAX_IMAGE_BYTES), Ok(()));
+    }
+
+    /// A JPEG with an EXIF APP1 segment whose Orientation tag is `orientation`.
+    fn jpeg_with_orientation(img: &DynamicImage, orientation: u16) -> Vec<u8> {
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+        let mut tiff = b"MM\x00\x2a\x00\x00\x00\x08".to_vec();
+        tiff.extend_from_slice(&1u16.to_be_bytes()); // one IFD entry
+        tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+        tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+        tiff.extend_from_slice(&1u32.to_be_bytes());
+        tiff.extend_from_slice(&orientation.to_be_bytes());
+        tiff.extend_from_slice(&[0, 0]);
+        tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+        let mut app1 = b"Exif\x00\x00".to_vec();
+        app1.extend(tiff);
+        let mut out = jpeg[..2].to_vec(); // SOI
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        out.extend(app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn exif_orientation_turns_phone_photos_upright() {
+        // 40×20, bright on its left half. Orientation 6 = stored rotated: show turned 90° clockwise.
+        let img = DynamicImage::ImageLuma8(GrayImage::from_fn(40, 20, |x, _| image::Luma([if x < 20 { 250 } else { 5 }])));
+        let plain = decode(&jpeg_with_orientation(&img, 1)).unwrap();
+        assert_eq!((plain.width(), plain.height()), (40, 20));
+        let turned = decode(&jpeg_with_orientation(&img, 6)).unwrap().to_luma8();
+        assert_eq!((turned.width(), turned.height()), (20, 40), "rotated upright");
+        // After a clockwise turn the bright (left) half is at the top.
+        assert!(turned.get_pixel(10, 5)[0] > 200 && turned.get_pixel(10, 35)[0] < 50);
     }
 
     #[test]

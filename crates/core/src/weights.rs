@@ -15,6 +15,10 @@ use crate::model::{AlexNet, Architecture, MnistCnn, Model};
 
 #[derive(Debug, Error, PartialEq)]
 pub enum WeightsError {
+    #[error("this is a {0} image, not a weights file (weights are a .safetensors file; drop an image on the image area instead)")]
+    IsImage(&'static str),
+    #[error("the file is {}; the limit for weights is {}", crate::limits::size_text(*.0), crate::limits::size_text(crate::limits::MAX_WEIGHTS_BYTES))]
+    TooLarge(u64),
     #[error("this is not a safetensors file ({0})")]
     NotSafetensors(String),
     #[error("the weights do not match the {arch} architecture: {}", .problems.join("; "))]
@@ -32,8 +36,33 @@ pub fn validate(bytes: &[u8], arch: Architecture) -> Result<(), WeightsError> {
     check(&st, arch)
 }
 
+/// Refuse a weights file by its size alone, before reading it.
+pub fn check_size(bytes: u64) -> Result<(), WeightsError> {
+    if bytes > crate::limits::MAX_WEIGHTS_BYTES {
+        return Err(WeightsError::TooLarge(bytes));
+    }
+    Ok(())
+}
+
 fn parse(bytes: &[u8]) -> Result<SafeTensors<'_>, WeightsError> {
-    SafeTensors::deserialize(bytes).map_err(|e| WeightsError::NotSafetensors(e.to_string()))
+    check_size(bytes.len() as u64)?;
+    if let Some(kind) = crate::limits::image_kind(bytes) {
+        return Err(WeightsError::IsImage(kind));
+    }
+    SafeTensors::deserialize(bytes).map_err(|e| WeightsError::NotSafetensors(safetensors_words(&e)))
+}
+
+/// What a safetensors parse error means, for a person holding the file.
+fn safetensors_words(e: &safetensors::SafeTensorError) -> String {
+    use safetensors::SafeTensorError as E;
+    match e {
+        E::HeaderTooSmall | E::InvalidHeaderLength | E::HeaderTooLarge => {
+            "it does not start with a safetensors header".into()
+        }
+        E::InvalidHeader(_) | E::InvalidHeaderDeserialization(_) | E::JsonError(_) => "its header is not valid safetensors JSON".into(),
+        E::MetadataIncompleteBuffer | E::InvalidOffset(_) => "it is incomplete: it ends before the tensors its header lists".into(),
+        other => format!("its tensors are not laid out as safetensors requires ({other})"),
+    }
 }
 
 fn check(st: &SafeTensors<'_>, arch: Architecture) -> Result<(), WeightsError> {
@@ -203,4 +232,26 @@ pub fn save_as(model: &Model, metadata: BTreeMap<String, String>, dtype: StoreDt
         .collect();
     let meta: std::collections::HashMap<String, String> = metadata.into_iter().collect();
     safetensors::serialize(views, Some(meta)).expect("serialise safetensors")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_and_oversized_files_are_named_as_such() {
+        let png = crate::preprocess::to_png(&[0.0; 4], 1, 2, 2);
+        let e = validate(&png, Architecture::MnistCnn).unwrap_err();
+        assert_eq!(e, WeightsError::IsImage("PNG"));
+        assert!(e.to_string().starts_with("this is a PNG image, not a weights file"), "{e}");
+        assert_eq!(check_size(300_000_000).unwrap_err().to_string(), "the file is 300 MB; the limit for weights is 256 MB");
+        assert_eq!(check_size(3_791_456), Ok(()));
+        // Text and a truncated header get plain words, not the parser's enum names.
+        let e = validate(b"hello, this is text", Architecture::MnistCnn).unwrap_err().to_string();
+        assert_eq!(e, "this is not a safetensors file (it does not start with a safetensors header)");
+        let mut st = 40u64.to_le_bytes().to_vec();
+        st.extend_from_slice(br#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#);
+        let e = validate(&st[..8 + 20], Architecture::MnistCnn).unwrap_err().to_string();
+        assert!(!e.contains("HeaderTooLarge") && !e.contains("InvalidHeader"), "{e}");
+    }
 }
