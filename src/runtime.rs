@@ -110,7 +110,7 @@ pub fn build_engine(entry: ModelEntry, source: Source, bytes: &[u8], gpu: Option
 pub fn detect_architecture(bytes: &[u8], preferred: Architecture) -> Result<Architecture, weights::WeightsError> {
     let first = match weights::validate(bytes, preferred) {
         Ok(()) => return Ok(preferred),
-        Err(e @ weights::WeightsError::NotSafetensors(_)) => return Err(e),
+        Err(e @ (weights::WeightsError::NotSafetensors(_) | weights::WeightsError::IsImage(_) | weights::WeightsError::TooLarge(_))) => return Err(e),
         Err(e) => e,
     };
     let claimed = weights::architecture_of(bytes);
@@ -210,6 +210,20 @@ pub async fn webgpu_device() -> Option<Device> {
 /// Let the browser paint and handle input before the next piece of work.
 pub async fn yield_now() {
     gloo_timers::future::TimeoutFuture::new(0).await;
+}
+
+/// Resolve after the next frame (an animation frame, whose rendering paints what was just set,
+/// then a task after it, so more work starts only after that paint). Returns the time of the
+/// frame: when what was set reached the screen.
+pub async fn painted() -> f64 {
+    let Some(w) = web_sys::window() else { return now_ms() };
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = w.request_animation_frame(&resolve);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+    let at = now_ms();
+    yield_now().await;
+    at
 }
 
 pub fn now_ms() -> f64 {

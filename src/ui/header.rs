@@ -5,26 +5,19 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quiver_core::Dataset;
 
+use crate::files::weights_bytes;
 use crate::plan::{models_of, Plan, Status};
 use crate::runtime::Compute;
 use crate::state::Action;
 use crate::store::{use_store, Store, Where};
 
-/// Read a file the user picked or dropped.
-pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| format!("could not read {}", file.name()))?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
-}
-
 /// Use a weights file the user picked or dropped.
 pub fn use_weights_file(store: Store, file: web_sys::File) {
     spawn_local(async move {
         let name = file.name();
-        match file_bytes(&file).await {
+        match weights_bytes(&file).await {
             Ok(bytes) => store.use_weights_file(bytes, name),
-            Err(e) => store.problem(Where::Weights, e),
+            Err(e) => store.problem(Where::Weights, format!("Could not use {name}: {e}.")),
         }
     });
 }

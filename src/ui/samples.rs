@@ -3,16 +3,16 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::preprocess::for_architecture;
 use quiver_core::Dataset;
 
 use crate::state::Action;
 use crate::store::{use_store, InputImage, Store, Where};
-use crate::ui::header::{file_bytes, use_weights_file};
+use crate::files::image_input;
+use crate::ui::header::use_weights_file;
 use crate::ui::widgets::pixel_canvas::{draw, PixelCanvas, Shade};
 
 /// Preprocess a user's image for the current model (MNIST-style for the digit CNN, centre-crop
-/// and resize for colour models); on failure the previous input stays.
+/// and resize for colour models; see `files`); on failure the previous input stays.
 pub fn use_file(store: Store, file: web_sys::File) {
     if file.name().to_ascii_lowercase().ends_with(".safetensors") {
         return use_weights_file(store, file);
@@ -23,8 +23,7 @@ pub fn use_file(store: Store, file: web_sys::File) {
         .unwrap_or_else(|| store.with_untracked(|s| s.dataset.architecture()));
     spawn_local(async move {
         let name = file.name();
-        let result = file_bytes(&file).await.and_then(|b| for_architecture(&b, arch).map_err(|e| e.to_string()));
-        match result {
+        match image_input(&file, arch).await {
             Ok(pixels) => store.use_image(InputImage { pixels, label: None, source: format!("your image {name}") }),
             Err(e) => store.problem(Where::Image, format!("{name}: {e}. The previous image is still in use.")),
         }
@@ -32,7 +31,7 @@ pub fn use_file(store: Store, file: web_sys::File) {
 }
 
 #[component]
-fn Thumb(index: usize, pixels: Vec<f32>, label: usize, shape: [usize; 3], dataset: Dataset) -> impl IntoView {
+fn Thumb(index: usize, pixels: Vec<f32>, label: usize, shape: [usize; 3], dataset: Dataset, chosen: Memo<Option<usize>>) -> impl IntoView {
     let store = use_store();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let [c, h, w] = shape;
@@ -40,7 +39,7 @@ fn Thumb(index: usize, pixels: Vec<f32>, label: usize, shape: [usize; 3], datase
     let pick = move |_| {
         let _ = store.dispatch(Action::Sample(index));
     };
-    let selected = move || store.showing_sample() && store.with(|s| s.sample == index);
+    let selected = move || chosen.get() == Some(index);
     let class_name = dataset.architecture().class_names()[label.min(9)];
     view! {
         <button class="sample" class:selected=selected data-index=index data-label=label title=format!("test image #{index}, label {label} ({class_name})") on:click=pick>
@@ -53,11 +52,15 @@ fn Thumb(index: usize, pixels: Vec<f32>, label: usize, shape: [usize; 3], datase
 pub fn SamplePicker() -> impl IntoView {
     let store = use_store();
     let dragging = RwSignal::new(false);
+    // The marked thumbnail, derived once: each thumbnail reads this memo, not the whole state,
+    // so a change elsewhere in the state (a seed, an ε) re-runs none of them.
+    let chosen = Memo::new(move |_| store.showing_sample().then(|| store.with(|s| s.sample)));
+    // Rebuilt when the dataset or its samples change, never on other changes of the state.
     let thumbs = move || {
         let dataset = store.with_untracked(|s| s.dataset);
         store.samples().map(|set| {
             (0..set.len())
-                .map(|i| view! { <Thumb index=i pixels=set.image(i) label=set.label(i) shape=set.shape() dataset=dataset/> })
+                .map(|i| view! { <Thumb index=i pixels=set.image(i) label=set.label(i) shape=set.shape() dataset=dataset chosen=chosen/> })
                 .collect::<Vec<_>>()
         })
     };
@@ -101,9 +104,9 @@ pub fn SamplePicker() -> impl IntoView {
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop
             >
-                <p>"Drop a PNG or JPEG here (or a .safetensors weights file), or "
+                <p>"Drop an image here (PNG, JPEG, GIF, WebP, BMP… or a .safetensors weights file), or "
                     <label class="file-label">"choose a file"
-                        <input id="file-input" type="file" accept="image/png,image/jpeg" on:change=on_pick/>
+                        <input id="file-input" type="file" accept="image/*,.safetensors" on:change=on_pick/>
                     </label>
                 </p>
                 <p class="hint">{move || {
