@@ -33,8 +33,11 @@ pub struct InputImage {
 /// kind, and success of that kind clears it (no matching of message text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Where {
-    /// The model list, the bundled samples.
+    /// The model list.
     Site,
+    /// The current dataset's bundled samples (cleared when the view changes to a dataset whose
+    /// samples are there).
+    Samples,
     /// Loading a model or weights.
     Weights,
     /// `?weights=` in the address could not be used (stays until dismissed or replaced: the
@@ -67,6 +70,9 @@ pub struct Store {
     notes: RwSignal<Vec<String>>,
     /// Bundled samples, per dataset, kept once loaded.
     samples: RwSignal<HashMap<Dataset, ImageSet>>,
+    /// The dataset in view, as a memo: what depends on the dataset alone (the gallery) does not
+    /// re-run on every other change of the state.
+    dataset: Memo<Dataset>,
     /// An image the user brought, while it is the input.
     upload: RwSignal<Option<InputImage>>,
     /// The input, derived once for every panel: the upload, else the chosen sample.
@@ -75,7 +81,13 @@ pub struct Store {
     /// moment while the dataset changes).
     fitted: Memo<Option<(InputImage, Source)>>,
     reload: RwSignal<u64>,
+    /// Models loaded before, newest first (at most [`KEPT_MODELS`]): going back to one needs no
+    /// request (and works offline).
+    kept: StoredValue<Vec<Engine>, LocalStorage>,
 }
+
+/// How many loaded models the store keeps for going back to them.
+pub const KEPT_MODELS: usize = 4;
 
 pub fn use_store() -> Store {
     expect_context::<Store>()
@@ -169,9 +181,10 @@ impl Store {
         self.reload.update(|r| *r += 1);
     }
 
-    /// The current dataset's samples, once loaded.
+    /// The current dataset's samples, once loaded (tracks the dataset and the kept samples
+    /// only).
     pub fn samples(&self) -> Option<ImageSet> {
-        let d = self.state.with(|s| s.dataset);
+        let d = self.dataset.get();
         self.samples.with(|m| m.get(&d).cloned())
     }
 
@@ -251,6 +264,7 @@ impl Store {
         let samples = RwSignal::new(HashMap::<Dataset, ImageSet>::new());
         let upload = RwSignal::new(None::<InputImage>);
         let chosen = Memo::new(move |_| state.with(|s| (s.dataset, s.sample)));
+        let dataset = Memo::new(move |_| state.with(|s| s.dataset));
         let input = Memo::new(move |_| {
             if let Some(u) = upload.get() {
                 return Some(u);
@@ -276,10 +290,12 @@ impl Store {
             problems: RwSignal::new(Vec::new()),
             notes: RwSignal::new(notes),
             samples,
+            dataset,
             upload,
             input,
             fitted,
             reload: RwSignal::new(0),
+            kept: StoredValue::new_local(Vec::new()),
         };
         provide_context(store);
         store.sync_url();
@@ -320,10 +336,11 @@ impl Store {
 
     /// Fetch the current dataset's samples once; later visits use the kept copy.
     fn load_samples(self) {
-        let dataset = Memo::new(move |_| self.state.with(|s| s.dataset));
+        let dataset = self.dataset;
         Effect::new(move |_| {
             let d = dataset.get();
             if self.samples.with_untracked(|m| m.contains_key(&d)) {
+                self.clear(Where::Samples);
                 return;
             }
             spawn_local(async move {
@@ -337,10 +354,13 @@ impl Store {
                         self.samples.update(|m| {
                             m.insert(d, set);
                         });
-                        self.clear(Where::Site);
+                        if dataset.get_untracked() == d {
+                            self.clear(Where::Samples);
+                        }
                     }
-                    Ok(None) => {}
-                    Err(e) => self.problem(Where::Site, format!("the bundled samples are unreadable: {e}")),
+                    Ok(None) => self.clear(Where::Samples),
+                    Err(e) if dataset.get_untracked() == d => self.problem(Where::Samples, format!("the bundled {} samples could not be loaded: {e}", d.label())),
+                    Err(_) => {}
                 }
             });
         });
@@ -359,9 +379,13 @@ impl Store {
             let gpu = self.gpu.get_untracked();
             let preferred = self.state.with_untracked(|s| s.dataset);
             let loaded = self.engine.with_untracked(|e| e.as_ref().map(|e| e.source.clone()));
+            let kept = src.as_ref().and_then(|s| self.kept.with_value(|k| k.iter().find(|e| &e.source == s).cloned()));
             async move {
                 match src {
                     Some(src) if loaded.as_ref() != Some(&src) => {
+                        if let Some(engine) = kept {
+                            return Some((src, Ok(engine)));
+                        }
                         let result = runtime::load(src.clone(), preferred, gpu).await;
                         Some((src, result))
                     }
@@ -384,6 +408,11 @@ impl Store {
                     if matches!(src, Source::Site(_)) {
                         self.clear(Where::Address);
                     }
+                    self.kept.update_value(|k| {
+                        k.retain(|e| e.source != engine.source);
+                        k.insert(0, engine.clone());
+                        k.truncate(KEPT_MODELS);
+                    });
                     self.engine.set(Some(engine));
                     self.failed.set(None);
                     self.clear(Where::Weights);
@@ -403,7 +432,15 @@ impl Store {
                 }
             }
         });
-        // No bundled weights for the dataset: nothing is in use.
+        // Back to the model in use (e.g. from a view whose load failed): that failure's message
+        // is about a model no longer asked for.
+        Effect::new(move |_| {
+            let Some(src) = wanted.get() else { return };
+            if self.engine.with_untracked(|e| e.as_ref().map(|e| e.source == src)).unwrap_or(false) {
+                self.clear(Where::Weights);
+            }
+        });
+                // No bundled weights for the dataset: nothing is in use.
         Effect::new(move |_| {
             if matches!(self.plan.get(), Plan::NoWeights(_)) && self.engine.with_untracked(|e| e.is_some()) {
                 self.engine.set(None);

@@ -31,6 +31,9 @@ fn sensitivity_view(sen: &[f32], channels: usize) -> Vec<f32> {
 enum Run {
     Idle,
     Running,
+    /// Stopped (cancelled or finished): the status is painted before the result is built, so
+    /// a cancel shows at once even when the result takes a while to draw.
+    Settling { cancelled: bool },
     Done(Finished),
     Failed,
 }
@@ -77,7 +80,18 @@ pub fn AttackPanel() -> impl IntoView {
                 return;
             }
             match out {
-                Some(Ok(f)) => run.set(Run::Done(f)),
+                Some(Ok(mut f)) => {
+                    run.set(Run::Settling { cancelled: f.cancelled });
+                    let shown = crate::runtime::painted().await;
+                    // What the user sees: from the click to the frame that shows "cancelled".
+                    if let (true, Some(click)) = (f.cancelled, live.cancel_at.get_value()) {
+                        f.cancel_latency_ms = Some(shown - click);
+                    }
+                    if key.with_untracked(|now| now.as_ref() != Some(&k)) {
+                        return;
+                    }
+                    run.set(Run::Done(f));
+                }
                 Some(Err(e)) => {
                     invalid.set(Some(e));
                     run.set(Run::Failed);
@@ -115,14 +129,23 @@ pub fn AttackPanel() -> impl IntoView {
         }
     });
     let busy = move || match run.get() {
-        Run::Running => true,
+        Run::Running | Run::Settling { .. } => true,
         Run::Done(_) => summaries().is_none(),
         _ => false,
     };
 
     // Charts: the trajectory grows while the attack runs; the comparison appears at the end.
+    // A redraw is a task of its own (never added to a slice of steps), and none is drawn while a
+    // cancel waits to be shown.
     Effect::new(move |_| {
         let points = live.points.get();
+        // While running: draw unless a cancel waits or newer points came. While settling: the
+        // status is being painted; the settled run draws.
+        let phase = run.with(|r| match r {
+            Run::Running => Some(false),
+            Run::Settling { .. } => None,
+            _ => Some(true),
+        });
         if points.is_empty() {
             return;
         }
@@ -134,6 +157,15 @@ pub fn AttackPanel() -> impl IntoView {
         };
         let title = format!("{} trajectory", kind.key().to_uppercase());
         spawn_local(async move {
+            crate::runtime::yield_now().await;
+            let skip = match phase {
+                None => true,
+                Some(false) => live.cancel_at.get_value().is_some() || live.points.with_untracked(|p| p.len()) != points.len(),
+                Some(true) => false,
+            };
+            if skip {
+                return;
+            }
             if let Err(e) = charts::render("chart-trajectory", &charts::trajectory_chart(&points, &goal_name, &title)).await {
                 store.problem(Where::Compute, e);
             }
@@ -171,16 +203,25 @@ pub fn AttackPanel() -> impl IntoView {
             }
         }
     };
+    let stopping = RwSignal::new(false);
     let cancel = move |ev: web_sys::MouseEvent| {
         if matches!(run.get_untracked(), Run::Running) {
             // The event's time stamp is when the click happened, even if it waited for a yield.
             live.cancel_at.set_value(Some(ev.time_stamp()));
+            stopping.set(true);
         }
     };
+    Effect::new(move |_| {
+        if !matches!(run.get(), Run::Running) {
+            stopping.set(false);
+        }
+    });
     let running = move || matches!(run.get(), Run::Running);
     let status_key = move || match run.get() {
         Run::Idle => "idle",
         Run::Running => "running",
+        Run::Settling { cancelled: true } => "cancelled",
+        Run::Settling { cancelled: false } => "done",
         Run::Done(f) if f.cancelled => "cancelled",
         Run::Done(_) => "done",
         Run::Failed => "failed",
@@ -192,12 +233,15 @@ pub fn AttackPanel() -> impl IntoView {
             <AttackForm invalid=invalid/>
             <div class="controls">
                 <button id="attack-run" on:click=move |_| rerun.update(|r| *r += 1) disabled=move || running() || key.with(|k| k.is_none())>"run again"</button>
-                <button id="attack-cancel" on:click=cancel disabled=move || !running()>"cancel"</button>
+                <button id="attack-cancel" on:click=cancel disabled=move || !running() || stopping.get()>"cancel"</button>
                 <progress id="attack-progress" max="1" prop:value=move || live.progress.get()></progress>
                 <button id="download-adv" on:click=download disabled=move || done().is_none()>"download adversarial PNG"</button>
                 <span class="busy" id="attack-status" data-state=status_key data-iteration=move || live.iteration.get()>
                     {move || match run.get() {
+                        Run::Running if stopping.get() => "stopping…".to_string(),
                         Run::Running => format!("attacking… iteration {}", live.iteration.get()),
+                        Run::Settling { cancelled: true } => "cancelled · showing the best so far…".to_string(),
+                        Run::Settling { cancelled: false } => "done · drawing the result…".to_string(),
                         Run::Done(r) => format!("{}{:.1} ms", if r.cancelled { "cancelled · " } else { "" }, r.compute_ms),
                         _ => String::new(),
                     }}

@@ -49,9 +49,11 @@ pub fn param_field(store: Store, info: ParamInfo, look: Look, text: impl Fn() ->
     } else {
         format!("{} ({}, {})", info.help, info.domain.rule(), info.unit)
     };
-    // A refused value stays in the field, marked invalid, beside the table's message; the state
-    // (and so the URL and the results) keeps the last accepted value.
+    // A refused value does not stay in the field: the field goes back to the value in use (the
+    // state's, which the URL and the results follow), is marked invalid, and the table's message
+    // says what was refused and what is still used.
     let refused = RwSignal::new(false);
+    let text = Signal::derive(text);
     let commit = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
         match store.dispatch(Action::Param { key: key.to_string(), text: v }) {
@@ -60,13 +62,14 @@ pub fn param_field(store: Store, info: ParamInfo, look: Look, text: impl Fn() ->
                 invalid.set(None);
             }
             Err(e) => {
+                let in_use = text.get_untracked();
+                event_target::<web_sys::HtmlInputElement>(&ev).set_value(&in_use);
                 refused.set(true);
-                invalid.set(Some(e));
+                invalid.set(Some(format!("{e}; still using {in_use}")));
             }
         }
     };
     let id = key.to_lowercase().replace('_', "-");
-    let text = Signal::derive(text);
     match look {
         Look::Slider => {
             let shown = move || {
