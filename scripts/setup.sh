@@ -7,10 +7,10 @@
 #   trunk 0.21.14                   cargo install --locked (about 15 min the first time)
 #   wasm-bindgen-cli = Cargo.lock's wasm-bindgen (cargo install, about 4 min)
 #   chromium (+ chromium-driver)    apt-get, only when no Chromium is found (for the e2e tests)
-#   Node.js + npm                   apt-get, only when missing
+#   Node.js + npm                   apt-get, only when missing (the build's CSP hook needs Node)
 #   tests/e2e/node_modules          npm ci (playwright-core, pinned in package-lock.json)
 #
-# Environment: QUIVER_SKIP_BROWSER=1 skips Chromium, Node and npm (build only).
+# Environment: QUIVER_SKIP_BROWSER=1 skips Chromium and playwright-core (build and serve only).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -94,8 +94,20 @@ else
     cargo install wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
+# --- Node.js: the build's post-build hook (tools/csp.mjs), the static server, the e2e suite -------
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    say "node $(node --version), npm $(npm --version): present"
+else
+    apt_install nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 18 ]; then
+    echo "setup: Node.js $(node --version) is too old (the build's CSP hook and playwright-core need 18 or newer)" >&2
+    exit 1
+fi
+
 if [ "${QUIVER_SKIP_BROWSER:-0}" = "1" ]; then
-    say "QUIVER_SKIP_BROWSER=1: skipping Chromium, Node and npm"
+    say "QUIVER_SKIP_BROWSER=1: skipping Chromium and playwright-core"
     say "done"
     exit 0
 fi
@@ -111,17 +123,7 @@ else
     apt_install chromium chromium-driver
 fi
 
-# --- Node.js + playwright-core ------------------------------------------------------------------
-if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-    say "node $(node --version), npm $(npm --version): present"
-else
-    apt_install nodejs npm
-fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 18 ]; then
-    echo "setup: Node.js $(node --version) is too old for playwright-core; need 18 or newer" >&2
-    exit 1
-fi
+# --- playwright-core ----------------------------------------------------------------------------
 
 E2E="$ROOT/tests/e2e"
 want_pw=$(node -p "require('$E2E/package-lock.json').packages['node_modules/playwright-core'].version")
