@@ -4,7 +4,7 @@
 // imports them and calls `run()`. The runner serves dist/ (QUIVER_DIST=path overrides) from the
 // sub-path /quiver/ with tools/static-server.mjs, then runs every selected test in a fresh browser
 // context. A test fails on its own assertions and on any console error, uncaught exception or
-// request that leaves the local server's /quiver/ path. (The one console error that is the
+// request that leaves the local server's /quiver/ path, and on any Content-Security-Policy violation. (The one console error that is the
 // browser's, not the page's: a 404 for /favicon.ico when the page declares no icon, is checked by
 // a test of its own.) Failures leave a screenshot and a log (console, requests) in
 // tests/e2e/test-results/.
@@ -130,10 +130,14 @@ export async function fresh(page, selectors, action) {
   const snapshot = (sels) => sels.map((s) => document.querySelector(s)?.outerHTML ?? '').join('\n');
   const before = await page.evaluate(snapshot, selectors);
   await action();
+  // The predicate spells both checks out: the page's Content-Security-Policy refuses to build
+  // functions from text (no eval), so helpers cannot be passed in as source.
   await waitFor(page, `a new ${selectors.join(', ')} with neither panel busy`,
-    ([sels, old, snap, idle]) => new Function(`return (${idle})()`)()
-      && new Function('sels', `return (${snap})(sels)`)(sels) !== old,
-    [selectors, before, snapshot.toString(), panelsIdle.toString()]);
+    ([sels, old]) => ['#mc-panel', '#attack-panel'].every((id) => {
+      const e = document.querySelector(id);
+      return !e || e.dataset.busy === 'false';
+    }) && sels.map((s) => document.querySelector(s)?.outerHTML ?? '').join('\n') !== old,
+    [selectors, before]);
   for (let last = await page.evaluate(snapshot, selectors); ;) {
     await page.waitForTimeout(300);
     const now = await page.evaluate(snapshot, selectors);
@@ -288,6 +292,13 @@ function makeE2eFiles() {
 async function runOne(browser, server, files, n, name, fn) {
   const started = Date.now();
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
+  // Every page records Content-Security-Policy violations (a test fails on any) and keeps the
+  // wasm memory that Trunk's start-up event hands out (the memory test reads it).
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample }));
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasmMemory = e.detail?.wasm?.memory; });
+  });
   const page = await context.newPage();
   const w = watch(page, { origin: server.origin, prefix: PREFIX });
   let error = null;
@@ -297,7 +308,8 @@ async function runOne(browser, server, files, n, name, fn) {
       fn({ page, context, url: server.url, origin: server.origin, watch: w, files }),
       new Promise((_, no) => { timer = setTimeout(() => no(new Error(`test timed out after ${TEST_MS / 1000} s`)), TEST_MS); }),
     ]).finally(() => clearTimeout(timer));
-    const problems = w.problems();
+    const csp = await page.evaluate(() => window.__csp ?? []).catch(() => []);
+    const problems = [...w.problems(), ...csp.map((v) => `Content-Security-Policy violation: ${v.directive} blocked ${v.blocked} ${v.sample ?? ''}`)];
     if (problems.length) throw new Error(`page problems:\n    ${problems.join('\n    ')}`);
   } catch (e) {
     error = e;

@@ -54,10 +54,13 @@ export function watch(page, { origin, prefix }) {
   const favicon = [];
   // URLs whose failed load a test provokes on purpose (the browser logs a console error for it).
   const expected = [];
+  // Console errors a test provokes on purpose, by their text.
+  const expectedConsole = [];
   page.on('console', (msg) => {
     log.push(`[${msg.type()}] ${msg.text()}`);
     if (msg.type() !== 'error') return;
     if (expected.some((re) => re.test(msg.location()?.url ?? ''))) return;
+    if (expectedConsole.some((re) => re.test(msg.text()))) return;
     // The browser's own request for /favicon.ico (when the page declares no icon) is reported
     // separately, by a dedicated test, so that it does not mask every other result.
     if (/\/favicon\.ico$/.test(msg.location()?.url ?? '')) favicon.push(`console.error: ${msg.text()} (${msg.location().url})`);
@@ -89,6 +92,8 @@ export function watch(page, { origin, prefix }) {
     favicon,
     /** Accept the browser's console error for a failed request to a URL matching `re`. */
     expectFailedLoad: (re) => expected.push(re),
+    /** Accept console errors whose text matches `re` (a test that provokes one on purpose). */
+    expectConsole: (re) => expectedConsole.push(re),
     problems: () => [
       ...errors,
       ...foreign.map((u) => `request outside ${origin}${prefix}: ${u}`),

@@ -11,7 +11,9 @@ test('harness self-check: a foreign request, a console error and an exception ar
   const page = await t.context.newPage();
   const w = watch(page, { origin: t.origin, prefix: PREFIX });
   await page.route('http://example.invalid/**', (route) => route.abort());
-  await page.goto(t.url);
+  // A file of the site that is not the app: no Content-Security-Policy stops the request there,
+  // so the request watcher itself is what catches it.
+  await page.goto(t.url + 'weights/manifest.json');
   await page.evaluate(() => {
     fetch('http://example.invalid/tracker.js').catch(() => {});
     console.error('deliberate console error');
@@ -25,6 +27,14 @@ test('harness self-check: a foreign request, a console error and an exception ar
   assert.match(problems, /request outside .*example\.invalid\/tracker\.js/);
   assert.match(problems, /console\.error: deliberate console error/);
   assert.match(problems, /uncaught: deliberate exception/);
+  // On the app's page the policy refuses the request before it is made, and says so.
+  const app = await t.context.newPage();
+  const wa = watch(app, { origin: t.origin, prefix: PREFIX });
+  await app.goto(t.url);
+  await app.evaluate(() => fetch('http://example.invalid/tracker.js').catch(() => {}));
+  for (let waited = 0; waited < 5_000 && !wa.problems().length; waited += 100) await app.waitForTimeout(100);
+  assert.match(wa.problems().join('\n'), /example\.invalid\/tracker\.js.*Content Security Policy|Content Security Policy.*example\.invalid/);
+  await app.close();
   await page.close();
 });
 
