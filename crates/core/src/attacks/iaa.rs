@@ -49,7 +49,7 @@
 
 use super::{
     check_image, make_outcome, row, scalar_gradient, trajectory_point, About, Attack, AttackError, AttackOutcome,
-    AttackRun, Goal, Step, TrajectoryPoint,
+    AttackRun, Budget, Goal, Step, TrajectoryPoint,
 };
 use crate::params::{Domain, Param, Tunable, Value};
 use crate::metrics::{perceptual_distance, sensitivity, DEFAULT_NEIGHBOURHOOD};
@@ -233,7 +233,9 @@ impl IaaRun {
 
     fn outcome(&self) -> AttackOutcome {
         let trajectory = self.trajectory.clone();
-        make_outcome("iaa", &self.model, &self.original, self.adv.clone(), self.goal, self.iteration, trajectory, Some(&self.sen))
+        // The 8-bit image goes no further past D_max than the attack's own result did.
+        let budget = Budget::Perceptual { max: self.attack.d_max.max(self.d), sen: &self.sen };
+        make_outcome("iaa", &self.model, &self.original, self.adv.clone(), self.goal, self.iteration, trajectory, Some(&self.sen), budget)
     }
 }
 
