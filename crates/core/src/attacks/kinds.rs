@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{About, Attack, Fgsm, Iaa, Lbfgs};
+use super::{About, Attack, Fgsm, Iaa, Lbfgs, Pgd, PgdL2};
 use crate::params::{Domain, Param, ParamError, Tunable, Value};
 
 /// Which attack.
@@ -15,16 +15,20 @@ pub enum AttackKind {
     Fgsm,
     Lbfgs,
     Iaa,
+    Pgd,
+    PgdL2,
 }
 
 impl AttackKind {
-    pub const ALL: [AttackKind; 3] = [AttackKind::Fgsm, AttackKind::Lbfgs, AttackKind::Iaa];
+    pub const ALL: [AttackKind; 5] = [AttackKind::Fgsm, AttackKind::Lbfgs, AttackKind::Iaa, AttackKind::Pgd, AttackKind::PgdL2];
 
     pub fn about(self) -> &'static About {
         match self {
             AttackKind::Fgsm => &Fgsm::ABOUT,
             AttackKind::Lbfgs => &Lbfgs::ABOUT,
             AttackKind::Iaa => &Iaa::ABOUT,
+            AttackKind::Pgd => &Pgd::ABOUT,
+            AttackKind::PgdL2 => &PgdL2::ABOUT,
         }
     }
 
@@ -39,6 +43,8 @@ impl AttackKind {
             AttackKind::Fgsm => infos::<Fgsm>(),
             AttackKind::Lbfgs => infos::<Lbfgs>(),
             AttackKind::Iaa => infos::<Iaa>(),
+            AttackKind::Pgd => infos::<Pgd>(),
+            AttackKind::PgdL2 => infos::<PgdL2>(),
         }
     }
 }
@@ -115,6 +121,8 @@ pub struct AttackSet {
     pub fgsm: Fgsm,
     pub lbfgs: Lbfgs,
     pub iaa: Iaa,
+    pub pgd: Pgd,
+    pub pgdl2: PgdL2,
 }
 
 impl AttackSet {
@@ -124,6 +132,21 @@ impl AttackSet {
             AttackKind::Fgsm => &self.fgsm,
             AttackKind::Lbfgs => &self.lbfgs,
             AttackKind::Iaa => &self.iaa,
+            AttackKind::Pgd => &self.pgd,
+            AttackKind::PgdL2 => &self.pgdl2,
+        }
+    }
+
+    /// Put the attack `kind`'s parameters back to their defaults (e.g. after its values in an
+    /// address failed its cross-parameter rules).
+    pub fn reset(&mut self, kind: AttackKind) {
+        let d = AttackSet::default();
+        match kind {
+            AttackKind::Fgsm => self.fgsm = d.fgsm,
+            AttackKind::Lbfgs => self.lbfgs = d.lbfgs,
+            AttackKind::Iaa => self.iaa = d.iaa,
+            AttackKind::Pgd => self.pgd = d.pgd,
+            AttackKind::PgdL2 => self.pgdl2 = d.pgdl2,
         }
     }
 
@@ -137,13 +160,21 @@ impl AttackSet {
         fn t<S: Tunable>(s: &S, key: &str) -> Option<String> {
             S::param(key).map(|p| p.text(s))
         }
-        t(&self.fgsm, key).or_else(|| t(&self.lbfgs, key)).or_else(|| t(&self.iaa, key))
+        t(&self.fgsm, key)
+            .or_else(|| t(&self.lbfgs, key))
+            .or_else(|| t(&self.iaa, key))
+            .or_else(|| t(&self.pgd, key))
+            .or_else(|| t(&self.pgdl2, key))
     }
 
     /// Set `key` from text after checking it against its table entry. `Ok(false)`: no attack
     /// has this key.
     pub fn set_text(&mut self, key: &str, text: &str) -> Result<bool, ParamError> {
-        Ok(self.fgsm.set_text(key, text)? || self.lbfgs.set_text(key, text)? || self.iaa.set_text(key, text)?)
+        Ok(self.fgsm.set_text(key, text)?
+            || self.lbfgs.set_text(key, text)?
+            || self.iaa.set_text(key, text)?
+            || self.pgd.set_text(key, text)?
+            || self.pgdl2.set_text(key, text)?)
     }
 
     /// `(key, text)` of every parameter that differs from its default.
@@ -151,6 +182,8 @@ impl AttackSet {
         let mut v = self.fgsm.changed();
         v.extend(self.lbfgs.changed());
         v.extend(self.iaa.changed());
+        v.extend(self.pgd.changed());
+        v.extend(self.pgdl2.changed());
         v
     }
 }
@@ -179,7 +212,7 @@ mod tests {
             }
         }
         assert_eq!(McConfig::default().check(), Ok(()));
-        assert!("pgd".parse::<AttackKind>().unwrap_err().contains("fgsm, lbfgs, iaa"));
+        assert!("bim".parse::<AttackKind>().unwrap_err().contains("fgsm, lbfgs, iaa, pgd"));
     }
 
     #[test]

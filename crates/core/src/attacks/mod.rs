@@ -10,6 +10,7 @@ pub mod fgsm;
 pub mod iaa;
 pub mod kinds;
 pub mod lbfgs;
+pub mod pgd;
 pub mod slices;
 
 use std::fmt;
@@ -29,6 +30,7 @@ pub use fgsm::Fgsm;
 pub use iaa::{sensitivity_map, Iaa};
 pub use kinds::{AttackKind, AttackSet};
 pub use lbfgs::Lbfgs;
+pub use pgd::{Pgd, PgdL2};
 pub use slices::{Clock, Slice, Slicer};
 
 /// What an attack says about itself: its key (URL value, CLI `--attack` value, outcome name),
