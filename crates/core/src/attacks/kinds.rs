@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{About, Attack, Fgsm, Iaa, Lbfgs, Pgd, PgdL2};
+use super::{About, Attack, DeepFool, Fgsm, Iaa, Lbfgs, Pgd, PgdL2};
 use crate::params::{Domain, Param, ParamError, Tunable, Value};
 
 /// Which attack.
@@ -17,10 +17,18 @@ pub enum AttackKind {
     Iaa,
     Pgd,
     PgdL2,
+    DeepFool,
 }
 
 impl AttackKind {
-    pub const ALL: [AttackKind; 5] = [AttackKind::Fgsm, AttackKind::Lbfgs, AttackKind::Iaa, AttackKind::Pgd, AttackKind::PgdL2];
+    pub const ALL: [AttackKind; 6] = [
+        AttackKind::Fgsm,
+        AttackKind::Lbfgs,
+        AttackKind::Iaa,
+        AttackKind::Pgd,
+        AttackKind::PgdL2,
+        AttackKind::DeepFool,
+    ];
 
     pub fn about(self) -> &'static About {
         match self {
@@ -29,6 +37,7 @@ impl AttackKind {
             AttackKind::Iaa => &Iaa::ABOUT,
             AttackKind::Pgd => &Pgd::ABOUT,
             AttackKind::PgdL2 => &PgdL2::ABOUT,
+            AttackKind::DeepFool => &DeepFool::ABOUT,
         }
     }
 
@@ -45,6 +54,7 @@ impl AttackKind {
             AttackKind::Iaa => infos::<Iaa>(),
             AttackKind::Pgd => infos::<Pgd>(),
             AttackKind::PgdL2 => infos::<PgdL2>(),
+            AttackKind::DeepFool => infos::<DeepFool>(),
         }
     }
 }
@@ -123,6 +133,7 @@ pub struct AttackSet {
     pub iaa: Iaa,
     pub pgd: Pgd,
     pub pgdl2: PgdL2,
+    pub deepfool: DeepFool,
 }
 
 impl AttackSet {
@@ -134,6 +145,7 @@ impl AttackSet {
             AttackKind::Iaa => &self.iaa,
             AttackKind::Pgd => &self.pgd,
             AttackKind::PgdL2 => &self.pgdl2,
+            AttackKind::DeepFool => &self.deepfool,
         }
     }
 
@@ -147,6 +159,7 @@ impl AttackSet {
             AttackKind::Iaa => self.iaa = d.iaa,
             AttackKind::Pgd => self.pgd = d.pgd,
             AttackKind::PgdL2 => self.pgdl2 = d.pgdl2,
+            AttackKind::DeepFool => self.deepfool = d.deepfool,
         }
     }
 
@@ -165,6 +178,7 @@ impl AttackSet {
             .or_else(|| t(&self.iaa, key))
             .or_else(|| t(&self.pgd, key))
             .or_else(|| t(&self.pgdl2, key))
+            .or_else(|| t(&self.deepfool, key))
     }
 
     /// Set `key` from text after checking it against its table entry. `Ok(false)`: no attack
@@ -174,7 +188,8 @@ impl AttackSet {
             || self.lbfgs.set_text(key, text)?
             || self.iaa.set_text(key, text)?
             || self.pgd.set_text(key, text)?
-            || self.pgdl2.set_text(key, text)?)
+            || self.pgdl2.set_text(key, text)?
+            || self.deepfool.set_text(key, text)?)
     }
 
     /// `(key, text)` of every parameter that differs from its default.
@@ -184,6 +199,7 @@ impl AttackSet {
         v.extend(self.iaa.changed());
         v.extend(self.pgd.changed());
         v.extend(self.pgdl2.changed());
+        v.extend(self.deepfool.changed());
         v
     }
 }
