@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{About, Attack, DeepFool, Fgsm, Iaa, Lbfgs, Pgd, PgdL2};
+use super::{About, Attack, CarliniWagner, DeepFool, Fgsm, Iaa, Lbfgs, Pgd, PgdL2};
 use crate::params::{Domain, Param, ParamError, Tunable, Value};
 
 /// Which attack.
@@ -18,16 +18,18 @@ pub enum AttackKind {
     Pgd,
     PgdL2,
     DeepFool,
+    Cw,
 }
 
 impl AttackKind {
-    pub const ALL: [AttackKind; 6] = [
+    pub const ALL: [AttackKind; 7] = [
         AttackKind::Fgsm,
         AttackKind::Lbfgs,
         AttackKind::Iaa,
         AttackKind::Pgd,
         AttackKind::PgdL2,
         AttackKind::DeepFool,
+        AttackKind::Cw,
     ];
 
     pub fn about(self) -> &'static About {
@@ -38,6 +40,7 @@ impl AttackKind {
             AttackKind::Pgd => &Pgd::ABOUT,
             AttackKind::PgdL2 => &PgdL2::ABOUT,
             AttackKind::DeepFool => &DeepFool::ABOUT,
+            AttackKind::Cw => &CarliniWagner::ABOUT,
         }
     }
 
@@ -55,6 +58,7 @@ impl AttackKind {
             AttackKind::Pgd => infos::<Pgd>(),
             AttackKind::PgdL2 => infos::<PgdL2>(),
             AttackKind::DeepFool => infos::<DeepFool>(),
+            AttackKind::Cw => infos::<CarliniWagner>(),
         }
     }
 }
@@ -134,6 +138,7 @@ pub struct AttackSet {
     pub pgd: Pgd,
     pub pgdl2: PgdL2,
     pub deepfool: DeepFool,
+    pub cw: CarliniWagner,
 }
 
 impl AttackSet {
@@ -146,6 +151,7 @@ impl AttackSet {
             AttackKind::Pgd => &self.pgd,
             AttackKind::PgdL2 => &self.pgdl2,
             AttackKind::DeepFool => &self.deepfool,
+            AttackKind::Cw => &self.cw,
         }
     }
 
@@ -160,6 +166,7 @@ impl AttackSet {
             AttackKind::Pgd => self.pgd = d.pgd,
             AttackKind::PgdL2 => self.pgdl2 = d.pgdl2,
             AttackKind::DeepFool => self.deepfool = d.deepfool,
+            AttackKind::Cw => self.cw = d.cw,
         }
     }
 
@@ -179,6 +186,7 @@ impl AttackSet {
             .or_else(|| t(&self.pgd, key))
             .or_else(|| t(&self.pgdl2, key))
             .or_else(|| t(&self.deepfool, key))
+            .or_else(|| t(&self.cw, key))
     }
 
     /// Set `key` from text after checking it against its table entry. `Ok(false)`: no attack
@@ -189,7 +197,8 @@ impl AttackSet {
             || self.iaa.set_text(key, text)?
             || self.pgd.set_text(key, text)?
             || self.pgdl2.set_text(key, text)?
-            || self.deepfool.set_text(key, text)?)
+            || self.deepfool.set_text(key, text)?
+            || self.cw.set_text(key, text)?)
     }
 
     /// `(key, text)` of every parameter that differs from its default.
@@ -200,6 +209,7 @@ impl AttackSet {
         v.extend(self.pgd.changed());
         v.extend(self.pgdl2.changed());
         v.extend(self.deepfool.changed());
+        v.extend(self.cw.changed());
         v
     }
 }

@@ -6,6 +6,7 @@
 //! which gives progress and cooperative cancellation both natively ([`run_attack`]) and in the
 //! browser (the app yields to the event loop between steps).
 
+pub mod cw;
 pub mod deepfool;
 pub mod fgsm;
 pub mod iaa;
@@ -27,6 +28,7 @@ use crate::metrics::{perceptual_distance, sensitivity, Distances, DEFAULT_NEIGHB
 use crate::model::{Classifier, Model};
 use crate::params::ParamError;
 
+pub use cw::CarliniWagner;
 pub use deepfool::DeepFool;
 pub use fgsm::Fgsm;
 pub use iaa::{sensitivity_map, Iaa};
