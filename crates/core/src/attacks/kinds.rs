@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{About, Attack, CarliniWagner, DeepFool, Fgsm, Iaa, Lbfgs, Pgd, PgdL2};
+use super::{About, Attack, CarliniWagner, DeepFool, Fgsm, Iaa, Jsma, Lbfgs, Pgd, PgdL2};
 use crate::params::{Domain, Param, ParamError, Tunable, Value};
 
 /// Which attack.
@@ -19,10 +19,11 @@ pub enum AttackKind {
     PgdL2,
     DeepFool,
     Cw,
+    Jsma,
 }
 
 impl AttackKind {
-    pub const ALL: [AttackKind; 7] = [
+    pub const ALL: [AttackKind; 8] = [
         AttackKind::Fgsm,
         AttackKind::Lbfgs,
         AttackKind::Iaa,
@@ -30,6 +31,7 @@ impl AttackKind {
         AttackKind::PgdL2,
         AttackKind::DeepFool,
         AttackKind::Cw,
+        AttackKind::Jsma,
     ];
 
     pub fn about(self) -> &'static About {
@@ -41,6 +43,7 @@ impl AttackKind {
             AttackKind::PgdL2 => &PgdL2::ABOUT,
             AttackKind::DeepFool => &DeepFool::ABOUT,
             AttackKind::Cw => &CarliniWagner::ABOUT,
+            AttackKind::Jsma => &Jsma::ABOUT,
         }
     }
 
@@ -59,6 +62,7 @@ impl AttackKind {
             AttackKind::PgdL2 => infos::<PgdL2>(),
             AttackKind::DeepFool => infos::<DeepFool>(),
             AttackKind::Cw => infos::<CarliniWagner>(),
+            AttackKind::Jsma => infos::<Jsma>(),
         }
     }
 }
@@ -139,6 +143,7 @@ pub struct AttackSet {
     pub pgdl2: PgdL2,
     pub deepfool: DeepFool,
     pub cw: CarliniWagner,
+    pub jsma: Jsma,
 }
 
 impl AttackSet {
@@ -152,6 +157,7 @@ impl AttackSet {
             AttackKind::PgdL2 => &self.pgdl2,
             AttackKind::DeepFool => &self.deepfool,
             AttackKind::Cw => &self.cw,
+            AttackKind::Jsma => &self.jsma,
         }
     }
 
@@ -167,6 +173,7 @@ impl AttackSet {
             AttackKind::PgdL2 => self.pgdl2 = d.pgdl2,
             AttackKind::DeepFool => self.deepfool = d.deepfool,
             AttackKind::Cw => self.cw = d.cw,
+            AttackKind::Jsma => self.jsma = d.jsma,
         }
     }
 
@@ -187,6 +194,7 @@ impl AttackSet {
             .or_else(|| t(&self.pgdl2, key))
             .or_else(|| t(&self.deepfool, key))
             .or_else(|| t(&self.cw, key))
+            .or_else(|| t(&self.jsma, key))
     }
 
     /// Set `key` from text after checking it against its table entry. `Ok(false)`: no attack
@@ -198,7 +206,8 @@ impl AttackSet {
             || self.pgd.set_text(key, text)?
             || self.pgdl2.set_text(key, text)?
             || self.deepfool.set_text(key, text)?
-            || self.cw.set_text(key, text)?)
+            || self.cw.set_text(key, text)?
+            || self.jsma.set_text(key, text)?)
     }
 
     /// `(key, text)` of every parameter that differs from its default.
@@ -210,6 +219,7 @@ impl AttackSet {
         v.extend(self.pgdl2.changed());
         v.extend(self.deepfool.changed());
         v.extend(self.cw.changed());
+        v.extend(self.jsma.changed());
         v
     }
 }
