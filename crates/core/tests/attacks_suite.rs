@@ -155,7 +155,8 @@ fn iaa_stops_within_one_step_of_the_budget_and_moves_at_most_m_values_per_iterat
         let x = set.image(i);
         let goal = predicted_goal(&model, &x, None);
         // A budget too small to fool the model (checked below): the D_max rule decides.
-        let iaa = Iaa { m: 4, delta: 0.05, d_max: 0.002, ..Iaa::default() };
+        // The paper's loop (fit_last off), whose last iteration may pass D_max.
+        let iaa = Iaa { m: 4, delta: 0.05, d_max: 0.002, fit_last: false, ..Iaa::default() };
         let o = run(&iaa, &model, &x, goal);
         let sen = sensitivity(&x, SHAPE, iaa.n);
         let step = iaa.max_step_distance(&sen);

@@ -14,6 +14,7 @@ fn the_step_bound_is_m_delta_255_over_n_and_bounds_every_image() {
     // The figure: 10 · 0.05 · 255 / 784 = 0.163 > D_max = 0.1.
     assert!((iaa.step_bound(784) - 10.0 * 0.05 * 255.0 / 784.0).abs() < 1e-5);
     assert!(iaa.step_bound(784) > iaa.d_max);
+    assert!(iaa.fit_last, "D_max is a bound the result keeps by default");
     let set = subset();
     for i in 0..20 {
         let sen = sensitivity(&set.image(i), [1, 28, 28], iaa.n);
@@ -36,7 +37,7 @@ fn fit_last_ends_at_d_max_where_the_papers_loop_passes_it() {
         let x = set.image(i);
         let goal = Goal { label: set.label(i), target: None };
         // A budget small enough to stop the run before the goal on most digits.
-        let paper = Iaa { d_max: 0.02, ..Iaa::default() };
+        let paper = Iaa { d_max: 0.02, fit_last: false, ..Iaa::default() };
         let fit = Iaa { fit_last: true, ..paper };
         let a = run_attack(&paper, &model, &x, goal, |_| Flow::Continue).unwrap();
         let b = run_attack(&fit, &model, &x, goal, |_| Flow::Continue).unwrap();
