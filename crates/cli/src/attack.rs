@@ -21,7 +21,7 @@ use crate::Backend;
 pub struct AttackArgs {
     #[arg(long)]
     pub weights: PathBuf,
-    /// The attack: fgsm, lbfgs or iaa. Its parameters are the flags of its section below.
+    /// The attack (fgsm, lbfgs, iaa, pgd, pgdl2, …). Its parameters are the flags of its section below.
     #[arg(long, default_value = "fgsm")]
     pub attack: AttackKind,
     /// An image file (PNG or JPEG, any size), preprocessed for the model: MNIST-style for the digit CNN, centre-cropped and resized for AlexNet.
@@ -58,8 +58,14 @@ struct ImageResult {
     predicted_before: usize,
     predicted_after: usize,
     success: bool,
+    /// Distances of the adversarial image as saved (8-bit), which is what success is judged on.
     distances: Distances,
-    /// IAA's perceptual distance D (with n = 3 for FGSM and L-BFGS, IAA's own n for IAA).
+    /// Success of the attack's own floating-point result, before the 8-bit projection.
+    float_success: bool,
+    float_distances: Distances,
+    /// The 8-bit projection needed rounding away from the original to keep the goal.
+    repaired: bool,
+    /// IAA's perceptual distance D (with n = 3 for every attack but IAA, IAA's own n for IAA).
     perceptual_distance: f32,
     /// Final success gap (positive when the goal is reached).
     gap: f32,
@@ -89,6 +95,11 @@ struct Summary {
     attack: String,
     images: usize,
     success_rate: f32,
+    /// Success of the unprojected (floating-point) results; `success_rate` is that of the saved
+    /// 8-bit images.
+    float_success_rate: f32,
+    /// Images whose 8-bit projection needed the rounding-away repair.
+    repaired: usize,
     mean_l2: f32,
     mean_linf: f32,
     mean_millis: f64,
@@ -203,7 +214,11 @@ pub fn run(a: AttackArgs) -> Result<()> {
             predicted_before: before,
             predicted_after: outcome.predicted,
             success: outcome.success,
-            distances: Distances::between(&x, &outcome.adversarial),
+            // The distances of the saved 8-bit image (L0: 8-bit values that differ).
+            distances: outcome.distances,
+            float_success: outcome.quantization.float_success,
+            float_distances: outcome.quantization.float_distances,
+            repaired: outcome.quantization.repaired,
             perceptual_distance: outcome.perceptual_distance,
             gap: outcome.gap,
             iterations: outcome.iterations,
@@ -219,6 +234,8 @@ pub fn run(a: AttackArgs) -> Result<()> {
         attack: attack.name().into(),
         images: results.len(),
         success_rate: results.iter().filter(|r| r.success).count() as f32 / n,
+        float_success_rate: results.iter().filter(|r| r.float_success).count() as f32 / n,
+        repaired: results.iter().filter(|r| r.repaired).count(),
         mean_l2: results.iter().map(|r| r.distances.l2).sum::<f32>() / n,
         mean_linf: results.iter().map(|r| r.distances.linf).sum::<f32>() / n,
         mean_millis: results.iter().map(|r| r.millis).sum::<f64>() / n as f64,

@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Distances {
-    /// Number of values that changed (|δ| > 1e-6).
+    /// Number of values that changed (|δ| > 1e-6). In an [`crate::attacks::AttackOutcome`]:
+    /// the number of 8-bit values that differ between the saved original and adversarial images.
     pub l0: usize,
     pub l2: f32,
     pub linf: f32,

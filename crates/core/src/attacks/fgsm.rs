@@ -6,7 +6,7 @@
 
 use super::{
     check_image, loss_gradient, make_outcome, probabilities, trajectory_point, About, Attack, AttackError, AttackOutcome,
-    AttackRun, Goal, Step, TrajectoryPoint,
+    AttackRun, Budget, Goal, Step, TrajectoryPoint,
 };
 use crate::model::Model;
 use crate::params::{Domain, Param, Tunable, Value};
@@ -94,7 +94,7 @@ impl AttackRun for FgsmRun {
         let probs = probabilities(&self.model, &adv);
         let objective = -probs[self.goal.target.unwrap_or(self.goal.label)].max(1e-30).ln();
         let point = trajectory_point(1, objective, &self.goal, &probs, &self.image, &adv, None);
-        Step::Done(make_outcome("fgsm", &self.model, &self.image, adv, self.goal, 1, vec![point], None))
+        Step::Done(make_outcome("fgsm", &self.model, &self.image, adv, self.goal, 1, vec![point], None, Budget::Linf(self.attack.eps)))
     }
 
     fn finish(mut self: Box<Self>) -> AttackOutcome {

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{About, Attack, Fgsm, Iaa, Lbfgs};
+use super::{About, Attack, CarliniWagner, DeepFool, Fgsm, Iaa, Jsma, Lbfgs, Pgd, PgdL2};
 use crate::params::{Domain, Param, ParamError, Tunable, Value};
 
 /// Which attack.
@@ -15,16 +15,35 @@ pub enum AttackKind {
     Fgsm,
     Lbfgs,
     Iaa,
+    Pgd,
+    PgdL2,
+    DeepFool,
+    Cw,
+    Jsma,
 }
 
 impl AttackKind {
-    pub const ALL: [AttackKind; 3] = [AttackKind::Fgsm, AttackKind::Lbfgs, AttackKind::Iaa];
+    pub const ALL: [AttackKind; 8] = [
+        AttackKind::Fgsm,
+        AttackKind::Lbfgs,
+        AttackKind::Iaa,
+        AttackKind::Pgd,
+        AttackKind::PgdL2,
+        AttackKind::DeepFool,
+        AttackKind::Cw,
+        AttackKind::Jsma,
+    ];
 
     pub fn about(self) -> &'static About {
         match self {
             AttackKind::Fgsm => &Fgsm::ABOUT,
             AttackKind::Lbfgs => &Lbfgs::ABOUT,
             AttackKind::Iaa => &Iaa::ABOUT,
+            AttackKind::Pgd => &Pgd::ABOUT,
+            AttackKind::PgdL2 => &PgdL2::ABOUT,
+            AttackKind::DeepFool => &DeepFool::ABOUT,
+            AttackKind::Cw => &CarliniWagner::ABOUT,
+            AttackKind::Jsma => &Jsma::ABOUT,
         }
     }
 
@@ -39,6 +58,11 @@ impl AttackKind {
             AttackKind::Fgsm => infos::<Fgsm>(),
             AttackKind::Lbfgs => infos::<Lbfgs>(),
             AttackKind::Iaa => infos::<Iaa>(),
+            AttackKind::Pgd => infos::<Pgd>(),
+            AttackKind::PgdL2 => infos::<PgdL2>(),
+            AttackKind::DeepFool => infos::<DeepFool>(),
+            AttackKind::Cw => infos::<CarliniWagner>(),
+            AttackKind::Jsma => infos::<Jsma>(),
         }
     }
 }
@@ -115,6 +139,11 @@ pub struct AttackSet {
     pub fgsm: Fgsm,
     pub lbfgs: Lbfgs,
     pub iaa: Iaa,
+    pub pgd: Pgd,
+    pub pgdl2: PgdL2,
+    pub deepfool: DeepFool,
+    pub cw: CarliniWagner,
+    pub jsma: Jsma,
 }
 
 impl AttackSet {
@@ -124,6 +153,27 @@ impl AttackSet {
             AttackKind::Fgsm => &self.fgsm,
             AttackKind::Lbfgs => &self.lbfgs,
             AttackKind::Iaa => &self.iaa,
+            AttackKind::Pgd => &self.pgd,
+            AttackKind::PgdL2 => &self.pgdl2,
+            AttackKind::DeepFool => &self.deepfool,
+            AttackKind::Cw => &self.cw,
+            AttackKind::Jsma => &self.jsma,
+        }
+    }
+
+    /// Put the attack `kind`'s parameters back to their defaults (e.g. after its values in an
+    /// address failed its cross-parameter rules).
+    pub fn reset(&mut self, kind: AttackKind) {
+        let d = AttackSet::default();
+        match kind {
+            AttackKind::Fgsm => self.fgsm = d.fgsm,
+            AttackKind::Lbfgs => self.lbfgs = d.lbfgs,
+            AttackKind::Iaa => self.iaa = d.iaa,
+            AttackKind::Pgd => self.pgd = d.pgd,
+            AttackKind::PgdL2 => self.pgdl2 = d.pgdl2,
+            AttackKind::DeepFool => self.deepfool = d.deepfool,
+            AttackKind::Cw => self.cw = d.cw,
+            AttackKind::Jsma => self.jsma = d.jsma,
         }
     }
 
@@ -137,13 +187,27 @@ impl AttackSet {
         fn t<S: Tunable>(s: &S, key: &str) -> Option<String> {
             S::param(key).map(|p| p.text(s))
         }
-        t(&self.fgsm, key).or_else(|| t(&self.lbfgs, key)).or_else(|| t(&self.iaa, key))
+        t(&self.fgsm, key)
+            .or_else(|| t(&self.lbfgs, key))
+            .or_else(|| t(&self.iaa, key))
+            .or_else(|| t(&self.pgd, key))
+            .or_else(|| t(&self.pgdl2, key))
+            .or_else(|| t(&self.deepfool, key))
+            .or_else(|| t(&self.cw, key))
+            .or_else(|| t(&self.jsma, key))
     }
 
     /// Set `key` from text after checking it against its table entry. `Ok(false)`: no attack
     /// has this key.
     pub fn set_text(&mut self, key: &str, text: &str) -> Result<bool, ParamError> {
-        Ok(self.fgsm.set_text(key, text)? || self.lbfgs.set_text(key, text)? || self.iaa.set_text(key, text)?)
+        Ok(self.fgsm.set_text(key, text)?
+            || self.lbfgs.set_text(key, text)?
+            || self.iaa.set_text(key, text)?
+            || self.pgd.set_text(key, text)?
+            || self.pgdl2.set_text(key, text)?
+            || self.deepfool.set_text(key, text)?
+            || self.cw.set_text(key, text)?
+            || self.jsma.set_text(key, text)?)
     }
 
     /// `(key, text)` of every parameter that differs from its default.
@@ -151,6 +215,11 @@ impl AttackSet {
         let mut v = self.fgsm.changed();
         v.extend(self.lbfgs.changed());
         v.extend(self.iaa.changed());
+        v.extend(self.pgd.changed());
+        v.extend(self.pgdl2.changed());
+        v.extend(self.deepfool.changed());
+        v.extend(self.cw.changed());
+        v.extend(self.jsma.changed());
         v
     }
 }
@@ -179,7 +248,7 @@ mod tests {
             }
         }
         assert_eq!(McConfig::default().check(), Ok(()));
-        assert!("pgd".parse::<AttackKind>().unwrap_err().contains("fgsm, lbfgs, iaa"));
+        assert!("bim".parse::<AttackKind>().unwrap_err().contains("fgsm, lbfgs, iaa, pgd"));
     }
 
     #[test]

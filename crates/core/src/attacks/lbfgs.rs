@@ -66,7 +66,7 @@ use burn::tensor::activation::{log_softmax, softplus};
 
 use super::{
     check_image, make_outcome, row, scalar_gradient, success_gap, trajectory_point, About, Attack, AttackError,
-    AttackOutcome, AttackRun, Goal, Step, TrajectoryPoint,
+    AttackOutcome, AttackRun, Budget, Goal, Step, TrajectoryPoint,
 };
 use crate::model::Model;
 use crate::params::{Domain, Param, Tunable, Value};
@@ -427,7 +427,7 @@ impl LbfgsRun {
             Some((z, _)) => z.clone(),
             None => self.fallback.0.clone(),
         };
-        make_outcome("lbfgs", &self.model, &self.original, adv, self.goal, self.iteration, self.trajectory.clone(), None)
+        make_outcome("lbfgs", &self.model, &self.original, adv, self.goal, self.iteration, self.trajectory.clone(), None, Budget::None)
     }
 }
 

@@ -6,10 +6,14 @@
 //! which gives progress and cooperative cancellation both natively ([`run_attack`]) and in the
 //! browser (the app yields to the event loop between steps).
 
+pub mod cw;
+pub mod deepfool;
 pub mod fgsm;
 pub mod iaa;
+pub mod jsma;
 pub mod kinds;
 pub mod lbfgs;
+pub mod pgd;
 pub mod slices;
 
 use std::fmt;
@@ -25,10 +29,14 @@ use crate::metrics::{perceptual_distance, sensitivity, Distances, DEFAULT_NEIGHB
 use crate::model::{Classifier, Model};
 use crate::params::ParamError;
 
+pub use cw::CarliniWagner;
+pub use deepfool::DeepFool;
 pub use fgsm::Fgsm;
 pub use iaa::{sensitivity_map, Iaa};
+pub use jsma::Jsma;
 pub use kinds::{AttackKind, AttackSet};
 pub use lbfgs::Lbfgs;
+pub use pgd::{Pgd, PgdL2};
 pub use slices::{Clock, Slice, Slicer};
 
 /// What an attack says about itself: its key (URL value, CLI `--attack` value, outcome name),
@@ -200,6 +208,22 @@ pub struct AttackOutcome {
     pub perceptual_distance: f32,
     /// Success gap of the final image (see [`success_gap`]).
     pub gap: f32,
+    /// What the projection onto the 8-bit grid changed (see [`make_outcome`]).
+    #[serde(default)]
+    pub quantization: Quantization,
+}
+
+/// The attack's own (floating-point) result before [`AttackOutcome::adversarial`] was projected
+/// onto the 8-bit grid, and whether the projection needed the success repair.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Quantization {
+    /// Did the unprojected image reach the goal?
+    pub float_success: bool,
+    /// Distances of the unprojected image (L0 counts float changes above 1e-6).
+    pub float_distances: Distances,
+    /// Nearest rounding lost the goal and rounding every change away from the original (within
+    /// the attack's budget) won it back.
+    pub repaired: bool,
 }
 
 /// What a step reports.
@@ -366,8 +390,132 @@ pub(crate) fn trajectory_point(
     }
 }
 
+/// The 8-bit value a PNG stores for `v` (what [`crate::preprocess::to_png`] writes).
+pub fn to_byte(v: f32) -> u8 {
+    (v.clamp(0.0, 1.0) * 255.0).round() as u8
+}
+
+/// `v` on the 8-bit grid: `round(255·v) / 255`, clamped to [0, 1].
+pub fn on_grid(v: f32) -> f32 {
+    to_byte(v) as f32 / 255.0
+}
+
+/// Number of values whose 8-bit encodings differ: the L0 of what is saved.
+pub fn changed_bytes(a: &[f32], b: &[f32]) -> usize {
+    a.iter().zip(b).filter(|(&x, &y)| to_byte(x) != to_byte(y)).count()
+}
+
+/// How an attack's changes are put on the 8-bit grid (see [`quantize`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    /// Every value to its nearest grid level.
+    Nearest,
+    /// Every changed value to the grid level on the far side from the original (unchanged
+    /// values to the nearest): each change grows by less than one level.
+    Away,
+}
+
+/// The limit an attack promises on its result, which the 8-bit projection must keep.
+#[derive(Clone, Copy, Debug)]
+pub enum Budget<'a> {
+    /// No limit (minimum-distance attacks: L-BFGS, C&W, DeepFool, JSMA).
+    None,
+    /// `‖x' − x‖∞ ≤ ε` (FGSM, PGD L∞).
+    Linf(f32),
+    /// `‖x' − x‖₂ ≤ ε` (PGD L2).
+    L2(f32),
+    /// IAA's perceptual distance `D(x', x) ≤ max` with this sensitivity.
+    Perceptual { max: f32, sen: &'a [f32] },
+}
+
+impl Budget<'_> {
+    /// Does `adv` keep the budget (up to f32 rounding)?
+    pub fn admits(&self, original: &[f32], adv: &[f32]) -> bool {
+        match *self {
+            Budget::None => true,
+            Budget::Linf(eps) => Distances::between(original, adv).linf <= eps + 1e-6,
+            Budget::L2(eps) => Distances::between(original, adv).l2 <= eps * (1.0 + 1e-6) + 1e-6,
+            Budget::Perceptual { max, sen } => perceptual_distance(original, adv, sen) <= max * (1.0 + 1e-6) + 1e-7,
+        }
+    }
+}
+
+/// `adv` projected onto the 8-bit grid (`round(255·v) / 255`, what a PNG stores), rounded by
+/// `rounding`, then made to keep `budget`: when the rounded image breaks it, the values whose
+/// rounding took them further from `original` than `adv` was are moved to the grid level on the
+/// original's side, largest excess first, as few as the budget needs (a bisection over how
+/// many; every budget is monotone in each `|x'ᵢ − xᵢ|`). When `original` lies on the grid (every
+/// dataset image) and `adv` keeps the budget, so does the result.
+pub fn quantize(original: &[f32], adv: &[f32], rounding: Rounding, budget: Budget) -> Vec<f32> {
+    // The two grid levels around v (equal when v is on the grid up to f32 noise).
+    let levels = |v: f32| -> (f32, f32) {
+        let t = v.clamp(0.0, 1.0) * 255.0;
+        if (t - t.round()).abs() < 1e-3 {
+            let l = t.round() / 255.0;
+            (l, l)
+        } else {
+            (t.floor() / 255.0, t.ceil() / 255.0)
+        }
+    };
+    let mut toward = Vec::with_capacity(adv.len());
+    let q: Vec<f32> = adv
+        .iter()
+        .zip(original)
+        .map(|(&v, &x)| {
+            let (lo, hi) = levels(v);
+            let (near, far) = if (lo - x).abs() <= (hi - x).abs() { (lo, hi) } else { (hi, lo) };
+            toward.push(near);
+            match rounding {
+                Rounding::Away if (v - x).abs() > 1e-7 => far,
+                _ => on_grid(v),
+            }
+        })
+        .collect();
+    if budget.admits(original, &q) {
+        return q;
+    }
+    let mut excess: Vec<(usize, f32)> = q
+        .iter()
+        .zip(adv)
+        .zip(original)
+        .enumerate()
+        .filter(|(i, _)| toward[*i] != q[*i])
+        .map(|(i, ((&qi, &v), &x))| (i, (qi - x).abs() - (v - x).abs()))
+        .filter(|&(_, e)| e > 0.0)
+        .collect();
+    excess.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let flipped = |k: usize| {
+        let mut out = q.clone();
+        for &(i, _) in &excess[..k] {
+            out[i] = toward[i];
+        }
+        out
+    };
+    // Smallest k whose image keeps the budget (k = all when none does).
+    let (mut lo, mut hi) = (0, excess.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if budget.admits(original, &flipped(mid)) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    flipped(lo)
+}
+
 /// The outcome for the final image `adv`; `sen` is the sensitivity of the original image used
 /// for the perceptual distance (`None`: the default `n = 3` neighbourhood).
+///
+/// **What is saved is what is measured** (issue 11 §3): `adv` is first projected onto the
+/// 8-bit grid ([`quantize`], nearest rounding within the attack's `budget`), and the
+/// prediction, success, gap, distances and `D` are those of the projected image, so that the
+/// PNG a user downloads is exactly the reported image. L0 counts the 8-bit values that differ
+/// from the original's ([`changed_bytes`]). When `adv` reached the goal but its nearest
+/// rounding does not, the attack's changes are rounded away from the original instead (each
+/// grows by less than one grey level, still within `budget`); the first rounding that reaches
+/// the goal is kept ([`Quantization::repaired`]), else the nearest one, reported as failed.
+/// The unprojected result is kept in [`AttackOutcome::quantization`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn make_outcome(
     attack: &str,
@@ -378,8 +526,21 @@ pub(crate) fn make_outcome(
     iterations: usize,
     trajectory: Vec<TrajectoryPoint>,
     sen: Option<&[f32]>,
+    budget: Budget,
 ) -> AttackOutcome {
-    let probs = probabilities(model, &adv);
+    let float_success = goal.reached(argmax_of(&probabilities(model, &adv)));
+    let mut q = quantize(original, &adv, Rounding::Nearest, budget);
+    let mut probs = probabilities(model, &q);
+    let mut repaired = false;
+    if float_success && !goal.reached(argmax_of(&probs)) {
+        let away = quantize(original, &adv, Rounding::Away, budget);
+        if away != q {
+            let p = probabilities(model, &away);
+            if goal.reached(argmax_of(&p)) {
+                (q, probs, repaired) = (away, p, true);
+            }
+        }
+    }
     let predicted = argmax_of(&probs);
     let default_sen;
     let sen = match sen {
@@ -389,18 +550,39 @@ pub(crate) fn make_outcome(
             &default_sen
         }
     };
+    let mut distances = Distances::between(original, &q);
+    distances.l0 = changed_bytes(original, &q);
     AttackOutcome {
         attack: attack.into(),
-        distances: Distances::between(original, &adv),
-        perceptual_distance: perceptual_distance(original, &adv, sen),
+        distances,
+        perceptual_distance: perceptual_distance(original, &q, sen),
         gap: success_gap(&goal, &probs),
-        adversarial: adv,
+        quantization: Quantization { float_success, float_distances: Distances::between(original, &adv), repaired },
+        adversarial: q,
         goal,
         predicted,
         success: goal.reached(predicted),
         iterations,
         trajectory,
     }
+}
+
+/// The logits of one image and, for each row `w` of `weights`, the input gradient of
+/// `Σₖ wₖ·zₖ` (deterministic forward): one batched forward and backward pass over
+/// `weights.len()` copies of the image. Returns `(logits, gradients in CHW order)`.
+pub(crate) fn logit_gradients(model: &Model, image: &[f32], weights: &[Vec<f32>]) -> (Vec<f32>, Vec<Vec<f32>>) {
+    let [c, h, w] = model.architecture().input_shape();
+    let b = weights.len();
+    let n = image.len();
+    let x = Tensor::<4>::from_data(TensorData::new(image.repeat(b), [b, c, h, w]), &model.device()).autodiff().require_grad();
+    let logits = model.forward(x.clone());
+    let k = logits.dims()[1];
+    let wt = Tensor::<2>::from_data(TensorData::new(weights.concat(), [b, k]), &logits.device());
+    let mut first = logits.clone().detach().into_data().try_to_vec::<f32>().expect("f32");
+    first.truncate(k);
+    let grads = (logits * wt).sum().backward();
+    let g = x.grad(&grads).expect("input gradient").into_data().try_to_vec::<f32>().expect("f32 gradient");
+    (first, g.chunks(n).map(<[f32]>::to_vec).collect())
 }
 
 /// Probability of the goal class and the best other class.

@@ -170,6 +170,7 @@ mod tests {
             distances: Distances::between(&[], &[]),
             perceptual_distance: 0.0,
             gap: 0.0,
+            quantization: Default::default(),
         }
     }
 
