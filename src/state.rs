@@ -225,12 +225,7 @@ impl AppState {
         for kind in AttackKind::ALL {
             if let Err(e) = s.attacks.get(kind).validate() {
                 notes.push(format!("ignored the {} parameters in the address: {e}", kind.key().to_uppercase()));
-                let d = AttackSet::default();
-                match kind {
-                    AttackKind::Fgsm => s.attacks.fgsm = d.fgsm,
-                    AttackKind::Lbfgs => s.attacks.lbfgs = d.lbfgs,
-                    AttackKind::Iaa => s.attacks.iaa = d.iaa,
-                }
+                s.attacks.reset(kind);
             }
         }
         (s, notes)

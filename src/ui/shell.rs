@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::state::BenchMode;
 use crate::store::Store;
+use crate::ui::attack::compare::ComparePanel;
 use crate::ui::attack::panel::AttackPanel;
 use crate::ui::bench::BenchPanel;
 use crate::ui::header::{Header, NoWeights};
@@ -21,11 +22,12 @@ pub fn App() -> impl IntoView {
             <SamplePicker/>
             <McPanel/>
             <AttackPanel/>
+            <ComparePanel/>
             {(bench == BenchMode::Speed).then(|| view! { <BenchPanel/> })}
             {(bench == BenchMode::Attacks).then(attack_bench)}
         </main>
         <footer>
-            "Quiver — MC dropout (Gal & Ghahramani 2016), FGSM (Goodfellow et al. 2015), L-BFGS (Szegedy et al. 2013) and IAA (seed report §4.4) on the seed report's MNIST CNN and AlexNet. "
+            "Quiver — MC dropout (Gal & Ghahramani 2016); FGSM (Goodfellow et al. 2015), PGD (Madry et al. 2018), C&W (Carlini & Wagner 2017), DeepFool (Moosavi-Dezfooli et al. 2016), JSMA (Papernot et al. 2016), L-BFGS (Szegedy et al. 2013) and IAA (seed report §4.4) on the seed report's MNIST CNN and AlexNet. "
             "Models: Burn; charts: plotly.js (vendored). No data leaves this page."
         </footer>
     }

@@ -52,13 +52,31 @@ pub fn AttackForm(invalid: RwSignal<Option<String>>) -> impl IntoView {
             .collect::<Vec<_>>();
         view! { <div class="params" id=format!("params-{}", k.key())>{fields}</div> }
     };
-    view! {
+    // IAA's distance, stated honestly: how far one iteration can move D, next to D_max.
+    let iaa_bound = move || {
+        (kind.get() == AttackKind::Iaa).then(|| {
+            let iaa = store.with(|s| s.attacks.iaa);
+            let n: usize = store.input_shape().iter().product();
+            let end = if iaa.fit_last {
+                "the iteration that would pass D_max is scaled so that D ends at D_max"
+            } else {
+                "with “end at D_max” off (the paper's loop) D may end up to that much past D_max"
+            };
+            view! {
+                <p class="hint" id="iaa-bound" data-bound=iaa.step_bound(n)>
+                    {format!("One iteration can add up to m·δ·255/N = {:.3} to D (N = {n} values; D_max = {}): {end}.", iaa.step_bound(n), iaa.d_max)}
+                </p>
+            }
+        })
+    };
+        view! {
         <p class="hint">{move || kind.get().about().summary}" Does the attack also change how uncertain the model is?"</p>
         <div class="controls">
             <label>"attack " <select id="attack-select" on:change=set_attack>{attack_options}</select></label>
             <label>"goal " <select id="target" on:change=set_target>{target_options}</select></label>
         </div>
         <div class="controls">{params}</div>
+        {iaa_bound}
         <Show when=move || invalid.with(|i| i.is_some())>
             <p id="attack-invalid" class="error" role="alert">{move || invalid.get()}</p>
         </Show>

@@ -19,14 +19,15 @@ pub fn metric_rows(v: &Finished, before: Option<&McSummary>, after: Option<&McSu
     let mut rows = vec![
         ("attack", "attack".to_string(), o.attack.to_uppercase()),
         ("goal", "goal".to_string(), goal),
-        ("success", "success".to_string(), o.success.to_string()),
+        ("success", "success (of the 8-bit image you download)".to_string(), o.success.to_string()),
         ("prediction", "deterministic prediction (original → adversarial)".to_string(), format!("{} → {}", classes[v.predicted_before], classes[o.predicted])),
         ("gap", "final gap (> 0: goal reached)".to_string(), format!("{:.4}", o.gap)),
-        ("l0", "L0 (values changed)".to_string(), d.l0.to_string()),
+        ("l0", "L0 (8-bit values changed)".to_string(), d.l0.to_string()),
         ("l2", "L2".to_string(), format!("{:.4}", d.l2)),
         ("linf", "L∞".to_string(), format!("{:.4}", d.linf)),
         ("d", "perceptual distance D".to_string(), format!("{:.4}", o.perceptual_distance)),
         ("iterations", "iterations".to_string(), o.iterations.to_string()),
+        ("quantization", "before the 8-bit projection".to_string(), quantization_text(o)),
         ("time", "time (compute / wall)".to_string(), format!("{:.1} ms / {:.1} ms", v.compute_ms, v.wall_ms)),
     ];
     if let (Some(b), Some(a)) = (before, after) {
@@ -38,6 +39,20 @@ pub fn metric_rows(v: &Finished, before: Option<&McSummary>, after: Option<&McSu
         ]);
     }
     rows
+}
+
+/// What the projection onto the 8-bit grid changed: the attack's own float result and whether
+/// rounding had to be repaired to keep the goal.
+pub fn quantization_text(o: &quiver_core::attacks::AttackOutcome) -> String {
+    let q = &o.quantization;
+    let mut t = format!(
+        "float result: success {} · L0 {} · L2 {:.4} · L∞ {:.4}",
+        q.float_success, q.float_distances.l0, q.float_distances.l2, q.float_distances.linf
+    );
+    if q.repaired {
+        t.push_str(" · nearest rounding lost the goal; rounding away from the original kept it");
+    }
+    t
 }
 
 #[component]
@@ -108,6 +123,7 @@ mod tests {
             distances: Distances::between(&[0.4; 4], &[0.5; 4]),
             perceptual_distance: 0.0,
             gap: 0.1,
+            quantization: Default::default(),
         };
         // The deterministic prediction before (3) differs from the MC prediction before (7): the
         // deterministic row must not mix them.

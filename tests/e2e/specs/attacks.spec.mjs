@@ -93,6 +93,42 @@ test('download the adversarial PNG: a 28×28 PNG equal to the adversarial canvas
   assert.deepEqual(grey, shown, 'the PNG holds exactly the adversarial pixels shown');
 });
 
+test('PGD, PGD L2, DeepFool, C&W and JSMA from #attack-select: each runs on sample 0 within its own bounds; its metrics are those of the 8-bit image downloaded', async (t) => {
+  const { page } = t;
+  await open(t);
+  await attackSettled(page);
+  const checks = {
+    pgd: (m) => assert.ok(Number(m.linf) <= 0.1 + 1e-6, `PGD L∞ ≤ ε = 0.1 (${m.linf})`),
+    pgdl2: (m) => assert.ok(Number(m.l2) <= 2.0 + 1e-3, `PGD L2 ≤ ε = 2 (${m.l2})`),
+    deepfool: (m, r) => assert.equal(r.success, 'true', `DeepFool reaches the boundary (${r.text})`),
+    cw: (m, r) => assert.equal(r.success, 'true', `C&W succeeds (${r.text})`),
+    jsma: (m) => assert.ok(Number(m.l0) <= Math.floor(0.1 * 784), `JSMA changes at most γ = 10 % of the values (${m.l0})`),
+  };
+  for (const [key, check] of Object.entries(checks)) {
+    await fresh(page, ['#attack-result'], () => page.selectOption('#attack-select', key));
+    await attackSettled(page);
+    const r = await attackResult(page);
+    assert.equal(r.attack, key);
+    assert.match(await search(page), new RegExp(`attack=${key}`));
+    const m = await metrics(page);
+    for (const k of ['success', 'l0', 'l2', 'linf', 'd', 'iterations', 'quantization']) assert.ok(m[k] !== undefined, `${key}: metric ${k} shown`);
+    check(m, r);
+    // The reported L0 and L∞ are those of the 8-bit image on the canvas (what is downloaded).
+    const orig = await canvasPixels(page, 'canvas-original');
+    const adv = await canvasPixels(page, 'canvas-adversarial');
+    let l0 = 0;
+    let linf = 0;
+    for (let i = 0; i < orig.data.length; i += 4) {
+      const d = Math.abs(orig.data[i] - adv.data[i]);
+      if (d) l0++;
+      linf = Math.max(linf, d);
+    }
+    assert.equal(l0, Number(m.l0), `${key}: L0 counts the changed 8-bit values`);
+    assert.ok(Math.abs(linf / 255 - Number(m.linf)) < 1e-3, `${key}: L∞ is that of the 8-bit image (${linf}/255 vs ${m.linf})`);
+    checkTable(await table(page, 'attack-table-after'), `${key} after`);
+  }
+});
+
 test('L-BFGS from #attack-select: succeeds on sample 0 with a smaller L2 than FGSM, trajectory and metrics shown', async (t) => {
   const { page } = t;
   await open(t, '?eps=0.3');
@@ -100,7 +136,7 @@ test('L-BFGS from #attack-select: succeeds on sample 0 with a smaller L2 than FG
   const fgsm = await metrics(page);
   assert.equal((await attackResult(page)).success, 'true', 'FGSM ε = 0.3 succeeds on sample 0');
   const values = await page.$$eval('#attack-select option', (os) => os.map((o) => o.value));
-  assert.deepEqual(values, ['fgsm', 'lbfgs', 'iaa']);
+  assert.deepEqual(values, ['fgsm', 'lbfgs', 'iaa', 'pgd', 'pgdl2', 'deepfool', 'cw', 'jsma']);
   await fresh(page, ['#attack-result'], () => page.selectOption('#attack-select', 'lbfgs'));
   await attackSettled(page);
   const r = await attackResult(page);
@@ -256,4 +292,45 @@ test('changing T, p or the seed recomputes the before/after uncertainty, not the
   await fresh(page, ['#attack-metrics'], () => setInput(page, param('lbfgs_iter'), 40));
   await attackSettled(page);
   assert.notEqual(await timeOf(), before.time, 'a new L-BFGS run');
+});
+
+test('compare on one image: every attack in one table with 8-bit distances and MC after each, images side by side; cancel keeps a partial table', async (t) => {
+  const { page } = t;
+  await open(t);
+  await attackSettled(page);
+  const single = await metrics(page); // FGSM at its defaults, from the attack panel
+  await page.click('#compare-run');
+  await waitFor(page, '#compare-panel done', () => document.querySelector('#compare-panel')?.dataset.state === 'done', null, 120_000);
+  const rows = await page.$$eval('#compare-table tbody tr', (trs) => trs.map((tr) => ({
+    attack: tr.dataset.attack,
+    ...Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.col, td.textContent.trim()])),
+  })));
+  const kinds = await page.$$eval('#attack-select option', (os) => os.map((o) => o.value));
+  assert.deepEqual(rows.map((r) => r.attack), kinds, 'one row per attack, in the list order');
+  for (const r of rows) {
+    assert.match(r.success, /^(true|false)$/, `${r.attack}: success ${r.success}`);
+    for (const k of ['l0', 'l2', 'linf', 'd', 'iterations', 'ms', 'mc-var', 'mc-entropy', 'mc-mi']) assert.match(r[k] ?? '', /^\d+(\.\d+)?$/, `${r.attack}: ${k} = ${r[k]}`);
+    assert.ok(Number(r['mc-mi']) <= Number(r['mc-entropy']) + 1e-3, `${r.attack}: mutual information ≤ entropy`);
+  }
+  const fgsm = rows.find((r) => r.attack === 'fgsm');
+  assert.equal(fgsm.l2, Number(single.l2).toFixed(3), 'the FGSM row equals the attack panel\'s FGSM result');
+  assert.equal(fgsm.l0, single.l0);
+  assert.ok(['deepfool', 'cw', 'lbfgs'].every((k) => rows.find((r) => r.attack === k).success === 'true'), 'the minimum-distance attacks succeed on sample 0');
+  assert.equal(await page.$$eval('#compare-images canvas', (c) => c.length), rows.length, 'one adversarial image per row');
+  assert.equal(await page.$eval('#compare-stale', (e) => e.classList.contains('hidden')), true, 'the table is current');
+  // Another sample: the table says it belongs to the previous image.
+  await page.click('#gallery .sample[data-index="1"]');
+  await waitFor(page, 'the stale note', () => !document.querySelector('#compare-stale')?.classList.contains('hidden'));
+  // Cancel during the run: the rows done stay, labelled partial.
+  await page.selectOption('#attack-select', 'lbfgs');
+  await setInput(page, param('lbfgs_iter'), 10000);
+  await setInput(page, param('lbfgs_steps'), 50);
+  await attackSettled(page).catch(() => {});
+  await page.click('#compare-run');
+  await waitFor(page, 'the L-BFGS row running', () => /L-BFGS/.test(document.querySelector('#compare-status')?.textContent ?? ''));
+  await page.click('#compare-cancel');
+  await waitFor(page, '#compare-panel partial', () => document.querySelector('#compare-panel')?.dataset.state === 'partial');
+  const n = await page.$$eval('#compare-table tbody tr', (trs) => trs.length);
+  assert.ok(n >= 1 && n < kinds.length, `a partial table (${n} rows)`);
+  assert.match(await page.textContent('#compare-status'), /partial/);
 });
