@@ -1,8 +1,8 @@
 // Benchmark the built site in headless Chromium: opens ?bench=1 (and ?bench=1&device=cpu),
 // prints the app's JSON report and a summary, plus raw and gzip sizes of the wasm module and
-// plotly.js in the site folder. With --attacks it opens ?bench=attacks&device=cpu instead: FGSM
-// (ε 0.1, 0.2), L-BFGS and IAA on the first 100 MNIST test digits (tests/fixtures/mnist-test-subset,
-// served at fixtures/), compare with `quiver attack --indices 0-99`. The attack benchmark page is
+// plotly.js in the site folder. With --attacks it opens ?bench=attacks&device=cpu instead (and
+// the same with dataset=cifar10): every attack at its defaults on 100 MNIST test digits and 100
+// CIFAR-10 test images (tests/fixtures, served at fixtures/); compare notes/attack-figures.md. The attack benchmark page is
 // not in the shipped build: it needs a site built with the cargo feature `attack-bench`
 // (./scripts/bench.sh --attacks builds one into target/dist-attack-bench).
 //
@@ -63,7 +63,7 @@ const chromiumVersion = browser.version();
 const reports = {};
 let failed = false;
 try {
-  const queries = attacks ? ['?bench=attacks&device=cpu']
+  const queries = attacks ? ['?bench=attacks&device=cpu', '?bench=attacks&device=cpu&dataset=cifar10']
     : colour ? ['?bench=1&device=cpu&dataset=cifar10&weights=bench-files/alexnet_cifar10.safetensors']
       : ['?bench=1', '?bench=1&device=cpu'];
   for (const query of queries) {
@@ -105,12 +105,13 @@ try {
 if (failed && !Object.keys(reports).length) process.exit(1);
 
 if (attacks && !jsonOnly) {
-  const r = Object.values(reports)[0];
-  out(`\nAttacks, untargeted, first ${r.rows[0]?.images} MNIST test digits, ${r.model}, ${r.device} (headless Chromium ${chromiumVersion})`);
-  out('| attack | parameters | success | mean L2 | mean L∞ | mean D | mean iterations | mean ms / image |');
-  out('|---|---|---|---|---|---|---|---|');
-  for (const x of r.rows) {
-    out(`| ${x.attack} | ${x.parameters} | ${(100 * x.success_rate).toFixed(1)} % | ${x.mean_l2.toFixed(3)} | ${x.mean_linf.toFixed(3)} | ${x.mean_perceptual_distance.toFixed(4)} | ${x.mean_iterations.toFixed(1)} | ${x.mean_ms.toFixed(1)} |`);
+  for (const r of Object.values(reports)) {
+    out(`\nAttacks, untargeted, ${r.rows[0]?.images} ${r.dataset} test images, ${r.model}, ${r.device} (headless Chromium ${chromiumVersion}); success of the 8-bit image (float result)`);
+    out('| attack | parameters | success | float success | mean L2 | mean L∞ | mean L0 | mean D | mean iterations | mean ms / image |');
+    out('|---|---|---|---|---|---|---|---|---|---|');
+    for (const x of r.rows) {
+      out(`| ${x.attack} | ${x.parameters} | ${(100 * x.success_rate).toFixed(0)} % | ${(100 * x.float_success_rate).toFixed(0)} % | ${x.mean_l2.toFixed(3)} | ${x.mean_linf.toFixed(3)} | ${x.mean_l0.toFixed(1)} | ${x.mean_perceptual_distance.toFixed(4)} | ${x.mean_iterations.toFixed(1)} | ${x.mean_ms.toFixed(1)} |`);
+    }
   }
   process.exit(failed ? 1 : 0);
 }

@@ -1,22 +1,40 @@
-//! Attack benchmark (`?bench=attacks`): FGSM (ε = 0.1 and 0.2), L-BFGS and IAA with their
-//! defaults, untargeted, on the first 100 MNIST test digits, timed per image in this browser.
-//! Reports success rate and mean L2 / L∞ / D / time per image as JSON in `#bench-result` and on
-//! the console — the same figures `quiver attack --indices 0-99` prints natively.
+//! Attack benchmark (`?bench=attacks`): every attack at its defaults (FGSM and PGD L∞ at ε = 0.1
+//! and 0.2), untargeted, timed per image in this browser, on 100 fixed test images of the loaded
+//! model's dataset: MNIST test digits 0–99, or the first 10 test images of each CIFAR-10 class
+//! (`?bench=attacks&dataset=cifar10`). Reports the success of the saved 8-bit image (and of the
+//! attack's float result), mean L2 / L∞ / L0 / D, iterations and time per image as JSON in
+//! `#bench-result` and on the console — the figures `notes/attack-figures.sh` makes natively.
 //!
-//! The digits are the repository's committed test subset, which `tools/bench.mjs` serves at
-//! `fixtures/mnist-test-subset/`; the deployed site does not ship it.
+//! The images are the repository's committed test subsets, which `tools/bench.mjs` serves at
+//! `fixtures/`; the deployed site does not ship them.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::attacks::{run_attack, Attack, Fgsm, Flow, Goal, Iaa, Lbfgs};
+use quiver_core::attacks::{run_attack, AttackKind, AttackSet, Flow, Goal};
 use quiver_core::data::mnist::MnistSet;
+use quiver_core::data::ImageSet;
+use quiver_core::Dataset;
 use serde::Serialize;
 
-use crate::store::use_store;
 use crate::runtime::{fetch_bytes, now_ms, yield_now, Engine};
+use crate::store::use_store;
 
-/// Number of test digits (indices 0..IMAGES).
+/// Images per setting.
 pub const IMAGES: usize = 100;
+
+/// The settings measured: an attack and the table entries that differ from its defaults.
+const SETTINGS: [(AttackKind, &[(&str, &str)]); 10] = [
+    (AttackKind::Fgsm, &[("eps", "0.1")]),
+    (AttackKind::Fgsm, &[("eps", "0.2")]),
+    (AttackKind::Pgd, &[("pgd_eps", "0.1")]),
+    (AttackKind::Pgd, &[("pgd_eps", "0.2")]),
+    (AttackKind::PgdL2, &[]),
+    (AttackKind::Cw, &[]),
+    (AttackKind::DeepFool, &[]),
+    (AttackKind::Jsma, &[]),
+    (AttackKind::Lbfgs, &[]),
+    (AttackKind::Iaa, &[]),
+];
 
 #[derive(Serialize)]
 struct Row {
@@ -24,8 +42,10 @@ struct Row {
     parameters: String,
     images: usize,
     success_rate: f32,
+    float_success_rate: f32,
     mean_l2: f32,
     mean_linf: f32,
+    mean_l0: f32,
     mean_perceptual_distance: f32,
     mean_iterations: f32,
     mean_ms: f64,
@@ -35,52 +55,76 @@ struct Row {
 struct Report {
     device: String,
     model: String,
+    dataset: String,
     rows: Vec<Row>,
 }
 
-async fn bench_one(engine: &Engine, set: &MnistSet, attack: &dyn Attack, parameters: String, status: RwSignal<String>) -> Row {
-    let n = IMAGES.min(set.len());
-    let (mut ok, mut l2, mut linf, mut d, mut it, mut ms) = (0usize, 0f32, 0f32, 0f32, 0f32, 0f64);
-    for i in 0..n {
-        let image = set.image(i);
-        let goal = Goal { label: set.label(i), target: None };
-        let t0 = now_ms();
-        let o = run_attack(attack, &engine.cpu, &image, goal, |_| Flow::Continue).expect("valid defaults");
-        ms += now_ms() - t0;
-        ok += o.success as usize;
-        l2 += o.distances.l2;
-        linf += o.distances.linf;
-        d += o.perceptual_distance;
-        it += o.iterations as f32;
-        status.set(format!("{} {parameters}: image {}/{n}", attack.name(), i + 1));
-        yield_now().await;
-    }
-    let k = n as f32;
-    Row {
-        attack: attack.name().into(),
-        parameters,
-        images: n,
-        success_rate: ok as f32 / k,
-        mean_l2: l2 / k,
-        mean_linf: linf / k,
-        mean_perceptual_distance: d / k,
-        mean_iterations: it / k,
-        mean_ms: ms / n as f64,
+/// The 100 images and their labels.
+async fn images(dataset: Dataset) -> Result<Vec<(Vec<f32>, usize)>, String> {
+    match dataset {
+        Dataset::Mnist => {
+            let images = fetch_bytes("fixtures/mnist-test-subset/t10k-images-idx3-ubyte").await?;
+            let labels = fetch_bytes("fixtures/mnist-test-subset/t10k-labels-idx1-ubyte").await?;
+            let set = MnistSet::from_idx(&images, &labels).map_err(|e| e.to_string())?;
+            Ok((0..IMAGES.min(set.len())).map(|i| (set.image(i), set.label(i))).collect())
+        }
+        Dataset::Cifar10 => {
+            let png = fetch_bytes("fixtures/cifar10-test-subset.png").await?;
+            let set = ImageSet::from_grid_png(&png, [3, 32, 32], 50).map_err(|e| e.to_string())?;
+            // Grid indices 50r … 50r + 9: the first ten test images of class r.
+            Ok((0..10).flat_map(|r| (0..10).map(move |j| 50 * r + j)).map(|i| (set.image(i), set.label(i))).collect())
+        }
+        Dataset::Stl10 => Err("no STL-10 test images are committed".into()),
     }
 }
 
+async fn bench_one(engine: &Engine, set: &[(Vec<f32>, usize)], kind: AttackKind, changes: &[(&str, &str)], status: RwSignal<String>) -> Result<Row, String> {
+    let mut attacks = AttackSet::default();
+    for (key, value) in changes {
+        attacks.set_text(key, value).map_err(|e| e.to_string())?;
+    }
+    let attack = attacks.get(kind);
+    let parameters = if changes.is_empty() { "defaults".to_string() } else { changes.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ") };
+    let (mut ok, mut float_ok, mut l2, mut linf, mut l0, mut d, mut it, mut ms) = (0usize, 0usize, 0f32, 0f32, 0f32, 0f32, 0f32, 0f64);
+    for (i, (image, label)) in set.iter().enumerate() {
+        let goal = Goal { label: *label, target: None };
+        let t0 = now_ms();
+        let o = run_attack(attack, &engine.cpu, image, goal, |_| Flow::Continue).map_err(|e| e.to_string())?;
+        ms += now_ms() - t0;
+        ok += o.success as usize;
+        float_ok += o.quantization.float_success as usize;
+        l2 += o.distances.l2;
+        linf += o.distances.linf;
+        l0 += o.distances.l0 as f32;
+        d += o.perceptual_distance;
+        it += o.iterations as f32;
+        status.set(format!("{} {parameters}: image {}/{}", kind.key(), i + 1, set.len()));
+        yield_now().await;
+    }
+    let k = set.len().max(1) as f32;
+    Ok(Row {
+        attack: kind.key().into(),
+        parameters,
+        images: set.len(),
+        success_rate: ok as f32 / k,
+        float_success_rate: float_ok as f32 / k,
+        mean_l2: l2 / k,
+        mean_linf: linf / k,
+        mean_l0: l0 / k,
+        mean_perceptual_distance: d / k,
+        mean_iterations: it / k,
+        mean_ms: ms / k as f64,
+    })
+}
+
 async fn run(engine: Engine, status: RwSignal<String>) -> Result<Report, String> {
-    let images = fetch_bytes("fixtures/mnist-test-subset/t10k-images-idx3-ubyte").await?;
-    let labels = fetch_bytes("fixtures/mnist-test-subset/t10k-labels-idx1-ubyte").await?;
-    let set = MnistSet::from_idx(&images, &labels).map_err(|e| e.to_string())?;
+    let dataset = Dataset::of(engine.entry.architecture);
+    let set = images(dataset).await?;
     let mut rows = Vec::new();
-    rows.push(bench_one(&engine, &set, &Fgsm::new(0.1), "eps 0.1".into(), status).await);
-    rows.push(bench_one(&engine, &set, &Fgsm::new(0.2), "eps 0.2".into(), status).await);
-    let l = Lbfgs::default();
-    rows.push(bench_one(&engine, &set, &l, format!("defaults (c_init {}, {} c steps × {} iterations)", l.c_init, l.c_steps, l.max_iter), status).await);
-    let i = Iaa::default();
-    rows.push(bench_one(&engine, &set, &i, format!("defaults (n {}, m {}, δ {}, D_max {})", i.n, i.m, i.delta, i.d_max), status).await);
-    Ok(Report { device: engine.compute().label().into(), model: engine.entry.id.clone(), rows })
+    for (kind, changes) in SETTINGS {
+        rows.push(bench_one(&engine, &set, kind, changes, status).await?);
+    }
+    Ok(Report { device: engine.compute().label().into(), model: engine.entry.id.clone(), dataset: dataset.label().into(), rows })
 }
 
 #[component]
@@ -103,7 +147,7 @@ pub fn AttackBenchPanel() -> impl IntoView {
                     web_sys::console::log_1(&format!("QUIVER_ATTACK_BENCH {json}").into());
                     report.set(Some(json));
                 }
-                Err(e) => store.problem(crate::store::Where::Site, format!("attack benchmark: {e} (run it through scripts/bench.sh --attacks, which serves the test digits)")),
+                Err(e) => store.problem(crate::store::Where::Site, format!("attack benchmark: {e} (run it through scripts/bench.sh --attacks, which serves the test images)")),
             }
         });
     });
