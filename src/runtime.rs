@@ -126,9 +126,25 @@ pub fn detect_architecture(bytes: &[u8], preferred: Architecture) -> Result<Arch
     }
 }
 
+/// What to do about tensors with other names (e.g. a PyTorch tutorial's `fc1`, `fc2`) or a model
+/// trained on normalised inputs.
+pub fn naming_hint(arch: Architecture) -> String {
+    let names: Vec<String> = arch.tensor_specs().into_iter().map(|(n, s)| format!("{n} {s:?}")).collect();
+    format!(
+        "Quiver reads the PyTorch state_dict names of its own architectures; for {} they are: {}. Rename your tensors to these \
+         (in PyTorch: save {{new_name: state_dict[old_name]}} with safetensors). The models take raw pixels in [0, 1] and \
+         normalise nothing: fold any mean/std normalisation your model was trained with into its first layer",
+        arch.name(),
+        names.join(", ")
+    )
+}
+
 /// Check weights the user brought and build an engine for them (see [`detect_architecture`]).
 pub fn custom_engine(bytes: &[u8], source: Source, name: &str, preferred: Architecture, gpu: Option<&Device>) -> Result<Engine, LoadError> {
-    let arch = detect_architecture(bytes, preferred).map_err(|e| e.to_string())?;
+    let arch = detect_architecture(bytes, preferred).map_err(|e| match &e {
+        weights::WeightsError::Mismatch { .. } => format!("{e}. {}", naming_hint(weights::architecture_of(bytes).unwrap_or(preferred))),
+        _ => e.to_string(),
+    })?;
     let entry = ModelEntry {
         id: custom_id(name),
         file: name.to_string(),

@@ -268,7 +268,7 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use quiver_core::attacks::kinds::infos;
-    use quiver_core::attacks::{Fgsm, Iaa, Lbfgs};
+    use quiver_core::attacks::{Fgsm, Iaa, Jsma, Lbfgs, Pgd};
     use quiver_core::params::Domain;
 
     use super::*;
@@ -290,7 +290,10 @@ mod tests {
             attacks: AttackSet {
                 fgsm: Fgsm::new(0.15),
                 lbfgs: Lbfgs { c_init: 0.5, c_steps: 3, max_iter: 20, memory: 5, tolerance: 1e-4 },
-                iaa: Iaa { n: 5, m: 4, delta: 0.1, d_max: 0.2, margin: 0.1, max_iter: 50 },
+                iaa: Iaa { n: 5, m: 4, delta: 0.1, d_max: 0.2, margin: 0.1, max_iter: 50, fit_last: false },
+                pgd: Pgd { eps: 0.2, steps: 7, random_start: false, ..Pgd::default() },
+                jsma: Jsma { gamma: 0.3, ..Jsma::default() },
+                ..AttackSet::default()
             },
             target: Target::Class(3),
             device: DevicePref::Cpu,
@@ -385,11 +388,11 @@ mod tests {
 
     #[test]
     fn out_of_range_attack_parameters_are_ignored_with_the_table_s_message() {
-        let (s, notes) = AppState::from_query("attack=iaa&iaa_m=0&iaa_n=4&lbfgs_steps=0&attack=pgd&iaa_delta=x");
+        let (s, notes) = AppState::from_query("attack=iaa&iaa_m=0&iaa_n=4&lbfgs_steps=0&attack=pgx&iaa_delta=x");
         assert_eq!(s.attack, AttackKind::Iaa);
         assert_eq!(s.attacks, AttackSet::default());
         assert!(notes.iter().any(|n| n.contains("iaa_delta") && n.contains("δ must be in (0, 1]")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("attack=\"pgd\"") && n.contains("use fgsm, lbfgs, iaa")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("attack=\"pgx\"") && n.contains("use fgsm, lbfgs, iaa, pgd, pgdl2, deepfool, cw, jsma")), "{notes:?}");
         assert!(notes.iter().any(|n| n.contains("iaa_n") && n.contains("odd")), "{notes:?}");
         assert!(notes.iter().any(|n| n.contains("lbfgs_steps") && n.contains("c steps")), "{notes:?}");
         let (s, notes) = AppState::from_query("iaa_n=5&iaa_m=3&lbfgs_c=2");

@@ -71,19 +71,31 @@ pub fn SamplePicker() -> impl IntoView {
         }
         input.set_value("");
     };
+    // A file dropped anywhere on the page is taken (the browser would otherwise open it instead
+    // of the app), and so is a pasted image; the dashed zone only shows where to drop.
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
+    };
+    let _ = window_event_listener(leptos::ev::dragover, |ev| ev.prevent_default());
+    let _ = window_event_listener(leptos::ev::drop, move |ev| {
+        ev.prevent_default();
         if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
             use_file(store, file);
         }
-    };
+    });
+    let _ = window_event_listener(leptos::ev::paste, move |ev| {
+        if let Some(file) = ev.clipboard_data().and_then(|d| d.files()).and_then(|f| f.get(0)) {
+            ev.prevent_default();
+            use_file(store, file);
+        }
+    });
     let input = store.input();
     let pixels = Signal::derive(move || input.with(|i| i.as_ref().map(|i| i.pixels.clone())));
     let caption = move || {
         input.with(|i| match i {
             Some(i) => match i.label {
-                Some(l) => format!("{} (label {l})", i.source),
+                Some(l) => format!("{} (label {l}: {})", i.source, store.class_names().get(l).cloned().unwrap_or_default()),
                 None => i.source.clone(),
             },
             None => match store.with(|s| s.dataset) {
@@ -104,7 +116,7 @@ pub fn SamplePicker() -> impl IntoView {
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop
             >
-                <p>"Drop an image here (PNG, JPEG, GIF, WebP, BMP… or a .safetensors weights file), or "
+                <p>"Drop an image anywhere on the page (PNG, JPEG, GIF, WebP, BMP… or a .safetensors weights file), paste one, or "
                     <label class="file-label">"choose a file"
                         <input id="file-input" type="file" accept="image/*,.safetensors" on:change=on_pick/>
                     </label>

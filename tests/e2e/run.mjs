@@ -19,6 +19,7 @@ import './specs/datasets.spec.mjs';
 import './specs/inputs.spec.mjs';
 import './specs/url.spec.mjs';
 import './specs/robustness.spec.mjs';
+import './specs/course.spec.mjs';
 import './specs/bench.spec.mjs';
 
 await run(process.argv.slice(2));

@@ -167,13 +167,13 @@ pub fn ComparePanel() -> impl IntoView {
         });
         view! {
             <p class="hint" id="compare-original">{before}</p>
-            <table id="compare-table" class="metrics">
+            <div class="table-scroll"><table id="compare-table" class="metrics">
                 <thead><tr>
                     <th>"attack"</th><th>"success"</th><th>"prediction"</th><th>"L0"</th><th>"L2"</th><th>"L∞"</th><th>"D"</th>
                     <th>"iterations"</th><th>"ms"</th><th>"MC mean p"</th><th>"MC variance"</th><th>"entropy"</th><th>"mutual information"</th>
                 </tr></thead>
                 <tbody>{body}</tbody>
-            </table>
+            </table></div>
         }
     };
     let images = move || {

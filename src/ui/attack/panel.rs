@@ -139,6 +139,9 @@ pub fn AttackPanel() -> impl IntoView {
     // cancel waits to be shown.
     Effect::new(move |_| {
         let points = live.points.get();
+        if points.len() < 2 {
+            return; // one point (FGSM) is no trajectory
+        }
         // While running: draw unless a cancel waits or newer points came. While settling: the
         // status is being painted; the settled run draws.
         let phase = run.with(|r| match r {
@@ -186,7 +189,8 @@ pub fn AttackPanel() -> impl IntoView {
         _ => None,
     };
     let shape = Signal::derive(move || store.engine().with(|e| e.as_ref().map(|e| e.entry.architecture.input_shape())).unwrap_or([1, 28, 28]));
-    let original = Signal::derive(move || done().map(|r| r.original));
+    // The original is the input, shown from the start (not only once a run is done).
+    let original = Signal::derive(move || done().map(|r| r.original).or_else(|| store.fitted().with(|f| f.as_ref().map(|(i, _)| i.pixels.clone()))));
     let adversarial = Signal::derive(move || done().map(|r| r.outcome.adversarial));
     let perturbation = Signal::derive(move || done().map(|r| r.outcome.adversarial.iter().zip(&r.original).map(|(a, o)| a - o).collect()));
     // The sensitivity map of the current input with IAA's neighbourhood n.
@@ -259,7 +263,7 @@ pub fn AttackPanel() -> impl IntoView {
                     }
                 }}
             </div>
-            <div id="chart-trajectory" class="chart" class:hidden=move || live.points.with(|l| l.is_empty())></div>
+            <div id="chart-trajectory" class="chart" class:hidden=move || live.points.with(|l| l.len() < 2)></div>
             {move || done().map(|f| {
                 let (before, after) = pair.get().map(|(b, a)| (Some(b), Some(a))).unwrap_or((None, None));
                 view! { <AttackResult finished=f before=before after=after classes=store.class_names()/> }

@@ -23,11 +23,21 @@ fn finish(mut plot: Plot, layout: Layout) -> Plot {
     plot
 }
 
-/// Mean softmax per class with ± one standard deviation over the passes.
+/// The ± one-standard-deviation whiskers of a probability, cut at 0 and 1 (a probability cannot
+/// leave [0, 1], so neither may the bar drawn around it): `(up, down)`.
+pub fn whiskers(mean: &[f32], std: &[f32]) -> (Vec<f64>, Vec<f64>) {
+    mean.iter()
+        .zip(std)
+        .map(|(&m, &s)| ((s.min(1.0 - m).max(0.0)) as f64, (s.min(m).max(0.0)) as f64))
+        .unzip()
+}
+
+/// Mean softmax per class with ± one standard deviation over the passes (cut at 0 and 1).
 pub fn mean_bars(s: &McSummary, classes: &[String], name: &str) -> Box<Bar<String, f32>> {
+    let (up, down) = whiskers(&s.mean, &s.std);
     Bar::new(classes.to_vec(), s.mean.clone())
         .name(name)
-        .error_y(ErrorData::new(ErrorType::Data).array(s.std.iter().map(|&v| v as f64).collect()))
+        .error_y(ErrorData::new(ErrorType::Data).symmetric(false).array(up).array_minus(down))
 }
 
 pub fn mean_chart(s: &McSummary, classes: &[String]) -> Plot {
@@ -121,4 +131,20 @@ pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     #[cfg(not(target_arch = "wasm32"))]
     let _ = plot;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whiskers;
+
+    #[test]
+    fn whiskers_stay_within_zero_and_one() {
+        let (up, down) = whiskers(&[0.95, 0.02, 0.5], &[0.2, 0.1, 0.1]);
+        for (v, want) in up.iter().zip([0.05, 0.1, 0.1]) {
+            assert!((v - want).abs() < 1e-6, "{up:?}");
+        }
+        for (v, want) in down.iter().zip([0.2, 0.02, 0.1]) {
+            assert!((v - want).abs() < 1e-6, "{down:?}");
+        }
+    }
 }

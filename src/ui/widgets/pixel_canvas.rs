@@ -74,8 +74,11 @@ pub fn PixelCanvas(
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         let px = pixels.get();
-        if let (Some(c), Some(px)) = (canvas.get(), px) {
-            draw(&c, &px, channels, size, size, shade);
+        match (canvas.get(), px) {
+            (Some(c), Some(px)) => draw(&c, &px, channels, size, size, shade),
+            // Nothing (yet): an empty canvas (the page's placeholder shade), not a stale image.
+            (Some(c), None) => c.set_width(c.width()),
+            _ => {}
         }
     });
     view! {

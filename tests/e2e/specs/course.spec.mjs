@@ -1,0 +1,116 @@
+// Bugs a course page meets (the course-page issue's list), each with its test: widths at 390 px
+// and of the STL-10 view, file inputs reached by keyboard, a file dropped outside the box, paste,
+// class names in captions, MC whiskers inside [0, 1], no one-point trajectory, the original shown
+// while an attack runs, a hint for PyTorch-tutorial tensor names.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { safetensors } from '../lib.mjs';
+import { test, open, mcSettled, attackSettled, canvasPixels, errorText, uploadWeights, waitFor, FIXTURES } from '../harness.mjs';
+
+const width = (page) => page.evaluate(() => document.documentElement.scrollWidth);
+
+test('no horizontal scrolling at 390 px (MNIST, CIFAR-10, STL-10) nor in the STL-10 view at 1366 px', async (t) => {
+  const { page } = t;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await open(t);
+  await mcSettled(page);
+  await attackSettled(page);
+  assert.ok(await width(page) <= 390, `MNIST at 390 px: the page is ${await width(page)} px wide`);
+  await open(t, '?dataset=cifar10', 'alexnet_cifar10_p025');
+  await mcSettled(page);
+  assert.ok(await width(page) <= 390, `CIFAR-10 at 390 px: ${await width(page)} px`);
+  await open(t, '?dataset=stl10', null);
+  await page.waitForSelector('#no-weights', { timeout: 30_000 }).catch(() => {});
+  assert.ok(await width(page) <= 390, `STL-10 at 390 px: ${await width(page)} px`);
+  await page.setViewportSize({ width: 1366, height: 900 });
+  assert.ok(await width(page) <= 1366, `STL-10 at 1366 px: ${await width(page)} px`);
+});
+
+test('keyboard: Tab reaches "choose a file" and "use your own weights"', async (t) => {
+  const { page } = t;
+  await open(t);
+  const reached = new Set();
+  for (let i = 0; i < 80 && reached.size < 2; i++) {
+    await page.keyboard.press('Tab');
+    const id = await page.evaluate(() => document.activeElement?.id);
+    if (id === 'file-input' || id === 'weights-input') reached.add(id);
+  }
+  assert.deepEqual([...reached].sort(), ['file-input', 'weights-input']);
+  // The focused input's label shows focus.
+  await page.focus('#file-input');
+  const outline = await page.$eval('#file-input', (e) => getComputedStyle(e.closest('label')).outlineStyle);
+  assert.notEqual(outline, 'none', 'visible focus on the label');
+});
+
+test('a file dropped outside the box and a pasted image are both taken', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  const b64 = readFileSync(join(FIXTURES, 'digit-7.png')).toString('base64');
+  const prevented = await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'dropped-outside.png', { type: 'image/png' }));
+    const ev = new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true });
+    document.querySelector('footer').dispatchEvent(ev);
+    return ev.defaultPrevented;
+  }, b64);
+  assert.equal(prevented, true, 'the browser does not open the file instead');
+  await waitFor(page, 'the caption naming dropped-outside.png', () => document.querySelector('#input-caption')?.textContent.includes('dropped-outside.png'));
+  await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'pasted.png', { type: 'image/png' }));
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await waitFor(page, 'the caption naming pasted.png', () => document.querySelector('#input-caption')?.textContent.includes('pasted.png'));
+  await mcSettled(page);
+  assert.equal(await page.$eval('#mc-summary', (e) => e.dataset.predicted), '7', 'the pasted 7 reads as 7');
+});
+
+test('captions name the class, MC whiskers stay in [0, 1], FGSM draws no one-point trajectory', async (t) => {
+  const { page } = t;
+  await open(t, '?dataset=cifar10&sample=9', 'alexnet_cifar10_p025');
+  await mcSettled(page);
+  const caption = await page.textContent('#input-caption');
+  const label = await page.$eval('#gallery .sample[data-index="9"]', (e) => e.dataset.label);
+  const names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+  assert.match(caption, new RegExp(`label ${label}: ${names[label]}`), caption);
+  await attackSettled(page);
+  for (const id of ['chart-mean', 'chart-attack']) {
+    await waitFor(page, `#${id} drawn`, (i) => document.querySelector(`#${i}`)?.data?.length > 0, id);
+    const bars = await page.$eval(`#${id}`, (e) => e.data.map((d) => ({ y: Array.from(d.y), up: Array.from(d.error_y.array), down: Array.from(d.error_y.arrayminus ?? d.error_y.array) })));
+    for (const b of bars) {
+      b.y.forEach((y, k) => {
+        assert.ok(y + b.up[k] <= 1 + 1e-6, `${id}: mean + std ≤ 1 (${y} + ${b.up[k]})`);
+        assert.ok(y - b.down[k] >= -1e-6, `${id}: mean − std ≥ 0 (${y} − ${b.down[k]})`);
+      });
+    }
+  }
+  assert.equal(await page.$eval('#chart-trajectory', (e) => e.classList.contains('hidden')), true, 'FGSM (one step) has no trajectory chart');
+});
+
+test('while a long attack runs, the original image is shown (not a black square)', async (t) => {
+  const { page } = t;
+  await open(t, '?attack=lbfgs&lbfgs_steps=50&lbfgs_iter=10000&target=0');
+  await waitFor(page, 'the attack running', () => document.querySelector('#attack-status')?.dataset.state === 'running');
+  const orig = await canvasPixels(page, 'canvas-original');
+  const input = await canvasPixels(page, 'input-preview');
+  assert.deepEqual(orig.data, input.data, 'the original canvas shows the input during the run');
+  await page.click('#attack-cancel');
+});
+
+test('weights with PyTorch-tutorial tensor names get a hint on renaming and on normalisation', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  const tutorial = [['conv1.weight', [32, 1, 3, 3]], ['conv1.bias', [32]], ['conv2.weight', [64, 32, 3, 3]], ['conv2.bias', [64]],
+    ['fc1.weight', [128, 9216]], ['fc1.bias', [128]], ['fc2.weight', [10, 128]], ['fc2.bias', [10]]];
+  await uploadWeights(page, 'pytorch-mnist.safetensors', safetensors(tutorial, 5));
+  await page.waitForSelector('#error', { timeout: 30_000 });
+  const err = await errorText(page);
+  assert.match(err, /Rename your tensors to these/, err);
+  assert.match(err, /fc\.weight \[10, /, 'the expected names and shapes are listed');
+  assert.match(err, /raw pixels in \[0, 1\].*normalis/, err);
+});
