@@ -87,6 +87,12 @@ pub fn McPanel() -> impl IntoView {
         let Some(s) = result.get() else { return };
         let classes = store.class_names();
         spawn_local(async move {
+            // Drawn in a task of its own, and only if still the latest result: a newer result
+            // (the seed or T changed meanwhile) is drawn instead of queueing stale charts.
+            crate::runtime::yield_now().await;
+            if result.with_untracked(|r| r.as_ref() != Some(&s)) {
+                return;
+            }
             let a = charts::render("chart-mean", &charts::mean_chart(&s, &classes)).await;
             let b = charts::render("chart-passes", &charts::passes_chart(&s, &classes)).await;
             match a.and(b) {

@@ -95,7 +95,11 @@ pub fn SamplePicker() -> impl IntoView {
     let caption = move || {
         input.with(|i| match i {
             Some(i) => match i.label {
-                Some(l) => format!("{} (label {l}: {})", i.source, store.class_names().get(l).cloned().unwrap_or_default()),
+                Some(l) => match store.class_names().get(l) {
+                    // Digits are their own names; other classes are named ("label 3: cat").
+                    Some(name) if *name != l.to_string() => format!("{} (label {l}: {name})", i.source),
+                    _ => format!("{} (label {l})", i.source),
+                },
                 None => i.source.clone(),
             },
             None => match store.with(|s| s.dataset) {

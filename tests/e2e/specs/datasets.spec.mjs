@@ -49,7 +49,7 @@ test('CIFAR-10 view: 30 colour test samples, 32×32 RGB preview, ?weights= model
   let colour = 0;
   for (let i = 0; i < preview.data.length; i += 4) if (preview.data[i] !== preview.data[i + 1] || preview.data[i + 1] !== preview.data[i + 2]) colour++;
   assert.ok(colour > 100, `the preview is in colour (${colour} non-grey pixels)`);
-  assert.match(await page.textContent('#input-caption'), /CIFAR-10 test image #0 \(label 0\)/);
+  assert.match(await page.textContent('#input-caption'), /CIFAR-10 test image #0 \(label 0: airplane\)/);
   assert.deepEqual(await page.$$eval('#mc-table tr[data-class] td:first-child', (ts) => ts.map((x) => x.textContent)),
     ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
   checkTable(await table(page, 'mc-table'), 'CIFAR-10 MC');
@@ -60,7 +60,7 @@ test('CIFAR-10 view: 30 colour test samples, 32×32 RGB preview, ?weights= model
   assert.ok(Number(m.l0) <= 10 * Number(m.iterations), `≤ m values per iteration on a colour image (${m.l0}, ${m.iterations})`);
   assert.equal((await canvasPixels(page, 'canvas-sensitivity')).width, 32);
   await clickSample(page, 4);
-  assert.match(await page.textContent('#input-caption'), /CIFAR-10 test image #4 \(label 1\)/);
+  assert.match(await page.textContent('#input-caption'), /CIFAR-10 test image #4 \(label 1: automobile\)/);
   const q = new URLSearchParams(await search(page));
   assert.equal(q.get('weights'), 'e2e-files/cifar-random.safetensors');
   assert.equal(q.get('dataset'), 'cifar10');
