@@ -97,6 +97,15 @@ pub enum Action {
     Manifest(Manifest),
 }
 
+/// `text` cut to at most `max` characters with "…" (a URL value can be 100 kB long; a note
+/// echoes only its start).
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 impl AppState {
     /// Apply an action. `Ok(notes)`: done, with notes for the user; `Err`: refused (a parameter
     /// out of its range), nothing changed.
@@ -181,7 +190,7 @@ impl AppState {
             }
         };
         for (k, v) in pairs {
-            let mut ignore = |why: String| notes.push(format!("ignored {k}={v:?}: {why}"));
+            let mut ignore = |why: String| notes.push(clip(&format!("ignored {}={:?}: {why}", clip(&k, 40), clip(&v, 40)), 240));
             match k.as_str() {
                 "dataset" => match v.parse() {
                     Ok(d) => s.dataset = d,
@@ -384,6 +393,20 @@ mod tests {
                 assert!(notes.is_empty(), "{notes:?}");
             }
         }
+    }
+
+    #[test]
+    fn huge_values_are_echoed_only_in_part() {
+        let huge = "x".repeat(100 * 1024);
+        let (_, notes) = AppState::from_query(&format!("eps={huge}&{huge}=1&model={huge}"));
+        assert_eq!(notes.len(), 2, "{notes:?}"); // an unknown key is ignored silently
+        for n in &notes {
+            assert!(n.chars().count() <= 241, "a note of {} characters", n.chars().count());
+            assert!(n.starts_with("ignored eps=\"xxx") || n.starts_with("ignored model=\"xxx"), "{n}");
+        }
+        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(clip("ab", 3), "ab");
+        assert_eq!(clip("ééé", 2), "éé…");
     }
 
     #[test]
