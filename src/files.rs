@@ -13,7 +13,6 @@
 //! A weights file is refused by its size before it is read.
 
 use image::{DynamicImage, RgbaImage};
-use quiver_core::limits::MAX_SIDE;
 use quiver_core::model::Architecture;
 use quiver_core::preprocess::{check_dimensions, ImageError, check_size, declared_dimensions, for_architecture, image_for_architecture};
 use wasm_bindgen::JsCast;
@@ -71,9 +70,12 @@ async fn browser_decode(blob: &web_sys::Blob) -> Result<DynamicImage, String> {
     let promise = window.create_image_bitmap_with_blob_and_image_bitmap_options(blob, &opts).map_err(js_text)?;
     let full: web_sys::ImageBitmap = JsFuture::from(promise).await.map_err(js_text)?.unchecked_into();
     let (w, h) = (full.width(), full.height());
-    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+    if let Err(e) = check_dimensions(w as u64, h as u64) {
         full.close();
-        check_dimensions(w as u64, h as u64).map_err(|e| e.to_string())?;
+        return Err(e.to_string());
+    }
+    if w == 0 || h == 0 {
+        full.close();
         return Err("the image has no pixels".into());
     }
     let scale = (WORKING_SIDE as f64 / w.max(h) as f64).min(1.0);

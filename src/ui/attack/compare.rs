@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::attacks::{AttackKind, AttackSet, Target, TrajectoryPoint};
+use quiver_core::attacks::{AttackKind, AttackSet, Target};
 use quiver_core::mc_dropout::{McConfig, McSummary};
 
 use crate::plan::Source;
@@ -73,12 +73,7 @@ pub fn ComparePanel() -> impl IntoView {
     let ran_for = RwSignal::new(None::<CompareKey>);
     let running = RwSignal::new(None::<AttackKind>);
     let partial = RwSignal::new(false);
-    let live = Live {
-        progress: RwSignal::new(0.0),
-        iteration: RwSignal::new(0),
-        points: RwSignal::new(Vec::<TrajectoryPoint>::new()),
-        cancel_at: StoredValue::new(None),
-    };
+    let live = Live::new();
     let key = Memo::new(move |_| {
         let (input, model) = store.fitted().get()?;
         Some(store.with(|s| CompareKey { pixels: input.pixels, label: input.label, model, attacks: s.attacks, target: s.target, cfg: s.mc }))

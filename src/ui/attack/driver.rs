@@ -58,6 +58,13 @@ pub struct Live {
     pub cancel_at: StoredValue<Option<f64>>,
 }
 
+impl Live {
+    /// Signals for a run that has not started: no progress, no points, no cancel pending.
+    pub fn new() -> Self {
+        Live { progress: RwSignal::new(0.0), iteration: RwSignal::new(0), points: RwSignal::new(Vec::new()), cancel_at: StoredValue::new(None) }
+    }
+}
+
 /// Run the attack `key` describes. `stale()` says whether a newer key has replaced it (then the
 /// run stops at its next yield and returns `None`).
 pub async fn run(key: AttackKey, engine: Engine, live: Live, stale: impl Fn() -> bool) -> Option<Result<Finished, String>> {

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::attacks::{sensitivity_map, Target, TrajectoryPoint};
+use quiver_core::attacks::{sensitivity_map, Target};
 
 use crate::store::{use_store, Where};
 use crate::ui::attack::driver::{self, AttackKey, Finished, Live};
@@ -43,12 +43,7 @@ pub fn AttackPanel() -> impl IntoView {
     let store = use_store();
     let invalid = RwSignal::new(None::<String>);
     let rerun = RwSignal::new(0u64);
-    let live = Live {
-        progress: RwSignal::new(0.0),
-        iteration: RwSignal::new(0),
-        points: RwSignal::new(Vec::<TrajectoryPoint>::new()),
-        cancel_at: StoredValue::new(None),
-    };
+    let live = Live::new();
     let run = RwSignal::new(Run::Idle);
 
     let input = store.input();
