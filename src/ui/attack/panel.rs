@@ -6,9 +6,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use quiver_core::attacks::{sensitivity_map, Target};
+use quiver_core::attacks::{sensitivity_map, AttackKind, Target};
 
-use crate::store::{use_store, Where};
+use crate::store::{use_store, Store, Where};
 use crate::ui::attack::driver::{self, AttackKey, Finished, Live};
 use crate::ui::attack::params::AttackForm;
 use crate::ui::attack::result::AttackResult;
@@ -24,6 +24,16 @@ fn sensitivity_view(sen: &[f32], channels: usize) -> Vec<f32> {
     let (lo, hi) = logs.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let span = (hi - lo).max(1e-6);
     logs.iter().map(|v| (v - lo) / span).collect()
+}
+
+/// The trajectory chart's goal trace name and title.
+fn trajectory_names(store: Store, kind: AttackKind, target: Target) -> (String, String) {
+    let goal = match target {
+        Target::Untargeted => "true class".to_string(),
+        Target::RunnerUp => "target (runner-up)".to_string(),
+        Target::Class(t) => format!("target {}", store.class_names().get(t).cloned().unwrap_or_default()),
+    };
+    (goal, format!("{} trajectory", kind.key().to_uppercase()))
 }
 
 /// Where a run is.
@@ -69,6 +79,19 @@ pub fn AttackPanel() -> impl IntoView {
             let stale = move || key.with_untracked(|now| now.as_ref() != Some(&mine));
             if stale() {
                 return;
+            }
+            // plotly's first drawing in an element is its slowest (~100–150 ms here, against
+            // 20–40 ms for an update): draw the trajectory's empty frame now, as a task of its own
+            // before the first step, so that no later click (a cancel) waits behind it.
+            if k.kind != AttackKind::Fgsm && !charts::drawn("chart-trajectory") {
+                let (goal, title) = trajectory_names(store, k.kind, k.target);
+                if let Err(e) = charts::render("chart-trajectory", &charts::trajectory_frame(&goal, &title, k.kind == AttackKind::Iaa)).await {
+                    store.problem(Where::Compute, e);
+                }
+                crate::runtime::yield_now().await;
+                if stale() {
+                    return;
+                }
             }
             let out = driver::run(k.clone(), engine, live, stale).await;
             if key.with_untracked(|now| now.as_ref() != Some(&k)) {
@@ -147,13 +170,7 @@ pub fn AttackPanel() -> impl IntoView {
         if points.is_empty() {
             return;
         }
-        let kind = spec.with_untracked(|s| s.0);
-        let goal_name = match store.with_untracked(|s| s.target) {
-            Target::Untargeted => "true class".to_string(),
-            Target::RunnerUp => "target (runner-up)".to_string(),
-            Target::Class(t) => format!("target {}", store.class_names().get(t).cloned().unwrap_or_default()),
-        };
-        let title = format!("{} trajectory", kind.key().to_uppercase());
+        let (goal_name, title) = trajectory_names(store, spec.with_untracked(|s| s.0), store.with_untracked(|s| s.target));
         spawn_local(async move {
             crate::runtime::yield_now().await;
             let skip = match phase {
@@ -226,6 +243,13 @@ pub fn AttackPanel() -> impl IntoView {
         Run::Failed => "failed",
     };
 
+    // The trajectory chart shows while an iterative attack runs (its frame is drawn before the
+    // first step) and when a run left two points or more; FGSM (one step) has none.
+    let no_trajectory = move || {
+        let iterating = matches!(run.get(), Run::Running | Run::Settling { .. }) && spec.with(|s| s.0 != AttackKind::Fgsm);
+        !iterating && live.points.with(|l| l.len() < 2)
+    };
+
     view! {
         <section class="panel" id="attack-panel" data-busy=move || busy().to_string()>
             <h2>"3. Attack it"</h2>
@@ -258,7 +282,26 @@ pub fn AttackPanel() -> impl IntoView {
                     }
                 }}
             </div>
-            <div id="chart-trajectory" class="chart" class:hidden=move || live.points.with(|l| l.len() < 2)></div>
+            <div id="chart-trajectory" class="chart" class:hidden=no_trajectory></div>
+            <ul class="legend" id="trajectory-legend" class:hidden=no_trajectory aria-label="trajectory lines">
+                {move || {
+                    let kind = spec.with(|s| s.0);
+                    let (goal, _) = trajectory_names(store, kind, store.with(|s| s.target));
+                    charts::trajectory_series(&goal, kind == AttackKind::Iaa)
+                        .into_iter()
+                        .map(|l| {
+                            let style = match l.dash {
+                                "dot" => "dotted",
+                                "dash" | "dashdot" => "dashed",
+                                _ => "solid",
+                            };
+                            let swatch = format!("border-top: 3px {style} {}", l.color);
+                            let axis = if l.right { " (right axis)" } else { "" };
+                            view! { <li><span class="swatch" style=swatch></span>{l.name}{axis}</li> }
+                        })
+                        .collect_view()
+                }}
+            </ul>
             {move || done().map(|f| {
                 let (before, after) = pair.get().map(|(b, a)| (Some(b), Some(a))).unwrap_or((None, None));
                 view! { <AttackResult finished=f before=before after=after classes=store.class_names()/> }

@@ -3,7 +3,7 @@
 use plotly::box_plot::BoxPoints;
 use plotly::common::{AxisSide, DashType, ErrorData, ErrorType, Line, Marker, Mode, Title};
 use plotly::configuration::DisplayModeBar;
-use plotly::layout::{Axis, BarMode, BoxMode, Layout, Margin, RangeMode};
+use plotly::layout::{Axis, BarMode, BoxMode, Layout, Margin};
 use plotly::{Bar, BoxPlot, Configuration, Plot, Scatter};
 use quiver_core::attacks::TrajectoryPoint;
 use quiver_core::mc_dropout::McSummary;
@@ -81,38 +81,131 @@ pub fn compare_chart(before: &McSummary, after: &McSummary, classes: &[String]) 
 
 /// An attack's trajectory: goal and best-other probabilities and the success gap (left axis),
 /// L2 and, for IAA, the perceptual distance D (right axis) against the iteration.
-pub fn trajectory_chart(points: &[TrajectoryPoint], goal_name: &str, title: &str) -> Plot {
-    let x: Vec<usize> = points.iter().map(|p| p.iteration).collect();
-    let series = |f: &dyn Fn(&TrajectoryPoint) -> f32| points.iter().map(f).collect::<Vec<f32>>();
-    let line = |name: &str, y: Vec<f32>, color: &'static str, dash: DashType, axis: &str| {
-        Scatter::new(x.clone(), y)
-            .name(name)
-            .mode(if points.len() < 3 { Mode::LinesMarkers } else { Mode::Lines })
-            .line(Line::new().color(color).dash(dash))
-            .y_axis(axis)
-    };
-    let mut plot = Plot::new();
-    plot.add_trace(line(&format!("P({goal_name})"), series(&|p| p.goal_prob), "#3b6fd8", DashType::Solid, "y"));
-    plot.add_trace(line("best other P", series(&|p| p.best_other_prob), "#d8643b", DashType::Solid, "y"));
-    plot.add_trace(line("gap (> 0: goal reached)", series(&|p| p.gap), "#2a9d4b", DashType::Dot, "y"));
-    plot.add_trace(line("L2 distance", series(&|p| p.l2), "#7a4bb0", DashType::Dash, "y2"));
-    if points.iter().any(|p| p.perceptual_distance.is_some()) {
-        plot.add_trace(line("perceptual distance D", series(&|p| p.perceptual_distance.unwrap_or(0.0)), "#b0447a", DashType::DashDot, "y2"));
+/// At most this many points per trajectory line: a chart a few hundred pixels wide shows no
+/// more, and each redraw stays short however long the run.
+pub const TRAJECTORY_POINTS: usize = 1000;
+
+/// Every `k`-th point (k the smallest stride that keeps at most `max`), always with the last
+/// point, which is the run's result.
+pub fn thinned(points: &[TrajectoryPoint], max: usize) -> Vec<TrajectoryPoint> {
+    if points.len() <= max {
+        return points.to_vec();
     }
+    let stride = points.len().div_ceil(max.saturating_sub(1).max(1));
+    let mut out: Vec<TrajectoryPoint> = points.iter().step_by(stride).cloned().collect();
+    let last = points.last().expect("more points than max ≥ 0");
+    if out.last().map(|p| p.iteration) != Some(last.iteration) {
+        out.push(last.clone());
+    }
+    out
+}
+
+/// One line of the trajectory chart.
+pub struct Series {
+    pub name: String,
+    pub color: &'static str,
+    /// plotly's dash style, also the legend's (`solid`, `dot`, `dash`, `dashdot`).
+    pub dash: &'static str,
+    /// The right-hand axis (distances) rather than the left (probabilities).
+    pub right: bool,
+    pub value: fn(&TrajectoryPoint) -> f32,
+}
+
+/// The trajectory chart's lines: the goal's and the best other class's probability, the gap,
+/// L2 and, for attacks that track it (IAA), the perceptual distance D. The chart draws them and
+/// the page's legend lists them (plotly's own legend is most of a redraw's time).
+pub fn trajectory_series(goal_name: &str, perceptual: bool) -> Vec<Series> {
+    let s = |name: String, color, dash, right, value| Series { name, color, dash, right, value };
+    let mut v = vec![
+        s(format!("P({goal_name})"), "#3b6fd8", "solid", false, |p: &TrajectoryPoint| p.goal_prob),
+        s("best other P".into(), "#d8643b", "solid", false, |p| p.best_other_prob),
+        s("gap (> 0: goal reached)".into(), "#2a9d4b", "dot", false, |p| p.gap),
+        s("L2 distance".into(), "#7a4bb0", "dash", true, |p| p.l2),
+    ];
+    if perceptual {
+        v.push(s("perceptual distance D".into(), "#b0447a", "dashdot", true, |p| p.perceptual_distance.unwrap_or(0.0)));
+    }
+    v
+}
+
+pub fn trajectory_chart(points: &[TrajectoryPoint], goal_name: &str, title: &str) -> Plot {
+    let points = &thinned(points, TRAJECTORY_POINTS)[..];
+    let x: Vec<usize> = points.iter().map(|p| p.iteration).collect();
+    let mut plot = Plot::new();
+    for line in trajectory_series(goal_name, points.iter().any(|p| p.perceptual_distance.is_some())) {
+        let dash = match line.dash {
+            "dot" => DashType::Dot,
+            "dash" => DashType::Dash,
+            "dashdot" => DashType::DashDot,
+            _ => DashType::Solid,
+        };
+        plot.add_trace(
+            Scatter::new(x.clone(), points.iter().map(line.value).collect::<Vec<f32>>())
+                .name(&line.name)
+                .mode(Mode::Lines)
+                .line(Line::new().color(line.color).dash(dash))
+                .y_axis(if line.right { "y2" } else { "y" }),
+        );
+    }
+    // Axis ranges in steps of 1, 2, 5 × 10^k from at least 10 iterations and a distance of 1, so
+    // that most redraws of a growing trajectory, the first included, repeat the tick labels of the
+    // one before: plotly measures each new label's size (most of a redraw's time) and caches it.
+    let last = points.iter().map(|p| p.iteration).max().unwrap_or(0).max(10);
+    let far = points.iter().flat_map(|p| [p.l2, p.perceptual_distance.unwrap_or(0.0)]).filter(|v| v.is_finite()).fold(1.0 / 1.05, f32::max);
     let layout = Layout::new()
         .title(Title::with_text(title))
+        .show_legend(false)
         .height(320)
         .margin(Margin::new().top(40).bottom(40).left(50).right(50))
-        .x_axis(Axis::new().title(Title::with_text("iteration")))
+        .x_axis(Axis::new().title(Title::with_text("iteration")).range(vec![0.0, nice_ceiling(last as f64)]))
         .y_axis(Axis::new().title(Title::with_text("probability / gap")).range(vec![-1.05, 1.05]))
-        .y_axis2(Axis::new().title(Title::with_text("distance")).overlaying("y").side(AxisSide::Right).range_mode(RangeMode::ToZero));
+        .y_axis2(Axis::new().title(Title::with_text("distance")).overlaying("y").side(AxisSide::Right).range(vec![0.0, nice_ceiling(far as f64 * 1.05)]));
     finish(plot, layout)
+}
+
+/// The smallest of 1, 2, 5 × 10^k (k any integer) at or above `v`; 1 for `v` ≤ 0 or not finite.
+pub fn nice_ceiling(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return 1.0;
+    }
+    let mut decade = 10f64.powf(v.log10().floor());
+    // log10 can land one decade off near exact powers of ten.
+    if decade > v {
+        decade /= 10.0;
+    }
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * decade).find(|c| *c >= v * (1.0 - 1e-12)).unwrap_or(10.0 * decade)
+}
+
+/// The trajectory chart before its first point: its axes and title (one point at iteration 0
+/// whose values are NaN, which plotly draws as nothing). plotly's first drawing in an element is
+/// its slowest; drawing the frame before a run keeps that cost out of the run.
+pub fn trajectory_frame(goal_name: &str, title: &str, perceptual: bool) -> Plot {
+    let nan = TrajectoryPoint {
+        iteration: 0,
+        objective: f32::NAN,
+        goal_prob: f32::NAN,
+        best_other_prob: f32::NAN,
+        l2: f32::NAN,
+        linf: f32::NAN,
+        gap: f32::NAN,
+        perceptual_distance: perceptual.then_some(f32::NAN),
+    };
+    trajectory_chart(&[nan], goal_name, title)
 }
 
 fn plotly_loaded() -> bool {
     web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &"Plotly".into()).ok())
         .map(|p| !p.is_undefined())
+        .unwrap_or(false)
+}
+
+/// Whether plotly has drawn in the element with `id` (it marks the element it draws in).
+pub fn drawn(id: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .map(|e| e.class_list().contains("js-plotly-plot"))
         .unwrap_or(false)
 }
 
@@ -127,15 +220,76 @@ pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     }
     // plotly's JS bindings exist only on wasm; native builds (the state tests) draw nothing.
     #[cfg(target_arch = "wasm32")]
-    plotly::bindings::react(id, plot).await;
+    {
+        let figure = plot.to_js_object();
+        allow_tick_label_overflow(&figure);
+        js::react(id, &figure).await.map_err(|e| format!("a chart could not be drawn: {}", js_sys::JSON::stringify(&e).map(String::from).unwrap_or_default()))?;
+    }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = plot;
     Ok(())
 }
 
+/// plotly's default for tick labels is to hide those past the page's edge, which measures every
+/// label on every redraw (up to half of a redraw's time); our labels (numbers, class names) fit.
+#[cfg(target_arch = "wasm32")]
+fn allow_tick_label_overflow(figure: &js_sys::Object) {
+    use js_sys::Reflect;
+    let Ok(layout) = Reflect::get(figure, &"layout".into()) else { return };
+    for axis in ["xaxis", "yaxis", "yaxis2"] {
+        if let Ok(a) = Reflect::get(&layout, &axis.into()) {
+            if a.is_object() {
+                let _ = Reflect::set(&a, &"ticklabeloverflow".into(), &"allow".into());
+            }
+        }
+    }
+}
+
+/// `Plotly.react`, with its failure returned (plotly's crate panics on one).
+#[cfg(target_arch = "wasm32")]
+mod js {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
+        pub async fn react(id: &str, figure: &js_sys::Object) -> Result<JsValue, JsValue>;
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::whiskers;
+    use super::{nice_ceiling, thinned, whiskers};
+    use quiver_core::attacks::TrajectoryPoint;
+
+    fn point(iteration: usize) -> TrajectoryPoint {
+        TrajectoryPoint { iteration, objective: 0.0, goal_prob: 0.5, best_other_prob: 0.4, l2: iteration as f32, linf: 0.1, gap: -0.1, perceptual_distance: None }
+    }
+
+    #[test]
+    fn nice_ceilings_are_one_two_five_steps_at_or_above() {
+        for (v, want) in [(0.0, 1.0), (-3.0, 1.0), (f64::NAN, 1.0), (1.0, 1.0), (1.01, 2.0), (2.0, 2.0), (3.0, 5.0), (7.5, 10.0), (10.0, 10.0), (0.003, 0.005), (999.0, 1000.0), (1001.0, 2000.0)] {
+            let got = nice_ceiling(v);
+            assert!((got - want).abs() <= want * 1e-9, "nice_ceiling({v}) = {got}, want {want}");
+        }
+        for v in [0.37, 4.2, 63.0, 12345.0] {
+            assert!(nice_ceiling(v) >= v && nice_ceiling(v) < 2.5 * v, "{v} → {}", nice_ceiling(v));
+        }
+    }
+
+    #[test]
+    fn a_long_trajectory_is_thinned_to_the_limit_and_keeps_its_ends() {
+        let points: Vec<_> = (1..=10_007).map(point).collect();
+        for max in [2, 3, 10, 1000] {
+            let t = thinned(&points, max);
+            assert!(t.len() <= max, "{} points for max {max}", t.len());
+            assert!(t.len() >= max / 2, "{} points for max {max}: thinned too far", t.len());
+            assert_eq!(t.first().unwrap().iteration, 1);
+            assert_eq!(t.last().unwrap().iteration, 10_007, "the result is kept");
+            assert!(t.windows(2).all(|w| w[0].iteration < w[1].iteration));
+        }
+        assert_eq!(thinned(&points[..1000], 1000).len(), 1000, "a short one is kept whole");
+    }
 
     #[test]
     fn whiskers_stay_within_zero_and_one() {

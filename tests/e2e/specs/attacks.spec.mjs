@@ -7,6 +7,13 @@ import {
   trajectory, attackResult, attackStatus, errorText, notes, waitFor, search, param, paramValue, STEP_MS,
 } from '../harness.mjs';
 
+/** The page's legend under the trajectory chart names the chart's lines, in order. */
+async function legendMatches(page, traces) {
+  const legend = await page.$$eval('#trajectory-legend li', (l) => l.map((e) => e.textContent));
+  assert.equal(legend.length, traces.length, `one legend entry per line: ${legend.join(' | ')}`);
+  for (const [i, d] of traces.entries()) assert.ok(legend[i].startsWith(d.name), `legend entry ${i}: ${legend[i]} names ${d.name}`);
+}
+
 test('FGSM: ε = 0.3 flips sample 0, the adversarial image differs, ε = 0 changes nothing', async (t) => {
   const { page } = t;
   await open(t);
@@ -153,6 +160,7 @@ test('L-BFGS from #attack-select: succeeds on sample 0 with a smaller L2 than FG
   const tr = await trajectory(page);
   assert.deepEqual(tr.map((d) => d.name), ['P(true class)', 'best other P', 'gap (> 0: goal reached)', 'L2 distance'], 'four trajectory traces');
   assert.equal(tr[0].x.length, Number(r.iterations), 'one trajectory point per iteration');
+  await legendMatches(page, tr);
   assert.ok(tr[3].y.every((v) => v >= 0), 'L2 ≥ 0 along the trajectory');
   // The L-BFGS fields, by their URL keys, with their defaults.
   const lbfgs = [];
@@ -183,6 +191,7 @@ test('IAA: D within one step of D_max, ≤ m values per iteration, perturbation 
   const tr = await trajectory(page);
   assert.equal(tr.length, 5, 'IAA also plots the perceptual distance D');
   assert.equal(tr[4].name, 'perceptual distance D');
+  await legendMatches(page, tr);
   assert.ok(Math.abs(tr[4].y.at(-1) - Number(m.d)) < 1e-3, `the last trajectory D equals the table's D (${tr[4].y.at(-1)} vs ${m.d})`);
   // The sensitivity map: changed pixels are darker (busier) than the image's average.
   const sen = await canvasPixels(page, 'canvas-sensitivity');
