@@ -13,6 +13,10 @@ use crate::ui::samples::SamplePicker;
 
 #[component]
 pub fn App() -> impl IntoView {
+    // index.html's loading indicator has done its work.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
     let store = Store::start();
     let bench = store.with_untracked(|s| s.bench);
     view! {

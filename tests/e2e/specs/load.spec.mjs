@@ -90,3 +90,31 @@ test('device shows the CPU fallback (no WebGPU here), also with device=cpu', asy
   assert.equal(await t.page.$('#notes'), null, 'device=cpu is a valid parameter');
   assert.match(await search(t.page), /device=cpu/);
 });
+
+test('a loading indicator from the first paint: what loads and its progress, gone once the app starts', async (t) => {
+  const { page } = t;
+  // Hold the wasm back a while, so the indicator is on screen long enough to be watched.
+  await page.route(/_bg\.wasm$/, async (route) => {
+    await new Promise((r) => setTimeout(r, 1200));
+    await route.continue();
+  });
+  await page.addInitScript(() => {
+    window.__boot = [];
+    const tick = () => {
+      const w = document.getElementById('boot-what');
+      const p = document.getElementById('boot-progress');
+      if (w) window.__boot.push({ t: performance.now(), what: w.textContent, value: p.hasAttribute('value') ? p.value : null, painted: w.getBoundingClientRect().height > 0 });
+      if (w || window.__boot.length === 0) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.goto(t.url);
+  await modelReady(page);
+  const boot = await page.evaluate(() => window.__boot);
+  assert.equal(await page.$('#boot'), null, 'the app removed the indicator');
+  assert.ok(boot.length > 0 && boot[0].painted, 'the indicator is on the first frames');
+  assert.ok(boot[0].t < 1000, `and on screen early (${boot[0].t.toFixed(0)} ms)`);
+  assert.ok(boot.some((b) => /Loading the app/.test(b.what)), `it says what is loading: ${[...new Set(boot.map((b) => b.what))].join(' | ')}`);
+  assert.ok(boot.some((b) => /of [\d.]+ MB/.test(b.what) && b.value > 0), 'and how much has come');
+  console.log(`        figure: loading indicator first on screen at ${boot[0].t.toFixed(0)} ms; it said: ${[...new Set(boot.map((b) => b.what))].slice(0, 3).join(' / ')} … ${boot.at(-1).what}`);
+});
