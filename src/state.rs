@@ -48,6 +48,78 @@ pub fn is_site_path(path: &str) -> bool {
         && path.chars().all(|c| !c.is_control() && c != '?' && c != '#')
 }
 
+/// A part of the page that `?hide=` can take away (an instructor embedding Quiver shows only what
+/// the lesson needs; TensorFlow Playground's `hide` habit). Declared once here: the URL, the
+/// share dialog and the page all read this table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    Dataset,
+    Model,
+    Weights,
+    Samples,
+    Upload,
+    McSettings,
+    Passes,
+    Attack,
+    AttackSettings,
+    Trajectory,
+    Compare,
+}
+
+impl Part {
+    pub const ALL: [Part; 11] = [
+        Part::Dataset,
+        Part::Model,
+        Part::Weights,
+        Part::Samples,
+        Part::Upload,
+        Part::McSettings,
+        Part::Passes,
+        Part::Attack,
+        Part::AttackSettings,
+        Part::Trajectory,
+        Part::Compare,
+    ];
+
+    /// The `?hide=` key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Part::Dataset => "dataset",
+            Part::Model => "model",
+            Part::Weights => "weights",
+            Part::Samples => "samples",
+            Part::Upload => "upload",
+            Part::McSettings => "mc-settings",
+            Part::Passes => "passes",
+            Part::Attack => "attack",
+            Part::AttackSettings => "attack-settings",
+            Part::Trajectory => "trajectory",
+            Part::Compare => "compare",
+        }
+    }
+
+    /// What hiding it takes away.
+    pub fn help(self) -> &'static str {
+        match self {
+            Part::Dataset => "the dataset picker",
+            Part::Model => "the model picker",
+            Part::Weights => "\"use your own weights\"",
+            Part::Samples => "the gallery of test images",
+            Part::Upload => "dropping, pasting or choosing an image",
+            Part::McSettings => "the T, p and seed fields (the MC result stays)",
+            Part::Passes => "the chart of every pass",
+            Part::Attack => "the whole attack panel",
+            Part::AttackSettings => "the attack's choice, goal and parameters (its result stays)",
+            Part::Trajectory => "the attack's trajectory chart",
+            Part::Compare => "\"compare every attack\"",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Part> {
+        Part::ALL.into_iter().find(|p| p.key() == key)
+    }
+}
+
 fn is_model_id(v: &str) -> bool {
     !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
@@ -73,6 +145,10 @@ pub struct AppState {
     pub target: Target,
     pub device: DevicePref,
     pub bench: BenchMode,
+    /// `?embed=1`: the compact layout for an iframe of about 800×600.
+    pub embed: bool,
+    /// `?hide=a,b`: parts of the page not shown (sorted, no repeats).
+    pub hide: Vec<Part>,
 }
 
 /// Everything the app can do to the state.
@@ -223,6 +299,24 @@ impl AppState {
                     "" | "0" | "false" => s.bench = BenchMode::Off,
                     _ => ignore("use 1 or attacks".into()),
                 },
+                "embed" => match v.as_str() {
+                    "1" | "true" => s.embed = true,
+                    "" | "0" | "false" => s.embed = false,
+                    _ => ignore("use 1 (the compact layout for an iframe) or 0".into()),
+                },
+                "hide" => {
+                    for key in v.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                        match Part::from_key(key) {
+                            Some(part) => s.hide.push(part),
+                            None => notes.push(clip(
+                                &format!("ignored hide={:?}: parts that can be hidden are {}", clip(key, 40), Part::ALL.map(Part::key).join(", ")),
+                                400,
+                            )),
+                        }
+                    }
+                    s.hide.sort();
+                    s.hide.dedup();
+                }
                 // Every parameter key comes from core's tables.
                 _ => match s.mc.set_text(&k, &v).and_then(|known| Ok(known || s.attacks.set_text(&k, &v)?)) {
                     Ok(_) => {}
@@ -238,6 +332,11 @@ impl AppState {
             }
         }
         (s, notes)
+    }
+
+    /// Is this part of the page hidden (`?hide=`)?
+    pub fn hides(&self, part: Part) -> bool {
+        self.hide.contains(&part)
     }
 
     /// The query string for this state (defaults omitted, keys sorted, without `?`).
@@ -267,6 +366,12 @@ impl AppState {
         }
         if self.bench != BenchMode::Off {
             m.insert("bench", if self.bench == BenchMode::Speed { "1" } else { "attacks" }.into());
+        }
+        if self.embed {
+            m.insert("embed", "1".into());
+        }
+        if !self.hide.is_empty() {
+            m.insert("hide", self.hide.iter().map(|p| p.key()).collect::<Vec<_>>().join(","));
         }
         m.extend(self.mc.changed());
         m.extend(self.attacks.changed());
@@ -307,8 +412,11 @@ mod tests {
             target: Target::Class(3),
             device: DevicePref::Cpu,
             bench: BenchMode::Attacks,
+            embed: true,
+            hide: vec![Part::Samples, Part::McSettings, Part::Compare],
         };
         let q = s.to_query();
+        assert!(q.contains("embed=1") && q.contains("hide=samples%2Cmc-settings%2Ccompare"), "{q}");
         let (back, notes) = AppState::from_query(&format!("?{q}"));
         assert_eq!(back, s);
         assert!(notes.is_empty(), "{notes:?}");
@@ -393,6 +501,28 @@ mod tests {
                 assert!(notes.is_empty(), "{notes:?}");
             }
         }
+    }
+
+    #[test]
+    fn embed_and_hide_keys_come_from_the_part_table() {
+        let all = Part::ALL.map(Part::key).join(",");
+        let (s, notes) = AppState::from_query(&format!("embed=1&hide={all}"));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(s.embed);
+        assert_eq!(s.hide, Part::ALL.to_vec());
+        for part in Part::ALL {
+            assert!(s.hides(part));
+            assert_eq!(Part::from_key(part.key()), Some(part));
+            assert!(!part.help().is_empty());
+        }
+        // Repeats, spaces and order do not matter; unknown parts are named in a note.
+        let (s, notes) = AppState::from_query("hide=compare, samples,compare,zoom&embed=yes");
+        assert_eq!(s.hide, vec![Part::Samples, Part::Compare]);
+        assert!(!s.embed);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes.iter().any(|n| n.starts_with("ignored hide=\"zoom\": parts that can be hidden are dataset, model")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.starts_with("ignored embed=\"yes\"")), "{notes:?}");
+        assert_eq!(AppState::from_query("embed=0&hide=").0, AppState::default());
     }
 
     #[test]

@@ -121,6 +121,11 @@ impl Store {
         self.state.with(f)
     }
 
+    /// Is this part of the page hidden (`?hide=`)? Fixed by the address, so read untracked.
+    pub fn hides(&self, part: crate::state::Part) -> bool {
+        self.state.with_untracked(|s| s.hides(part))
+    }
+
     pub fn with_untracked<R>(&self, f: impl FnOnce(&AppState) -> R) -> R {
         self.state.with_untracked(f)
     }

@@ -8,8 +8,9 @@ use quiver_core::Dataset;
 use crate::files::weights_bytes;
 use crate::plan::{models_of, Plan, Status};
 use crate::runtime::Compute;
-use crate::state::Action;
+use crate::state::{Action, Part};
 use crate::store::{use_store, Store, Where};
+use crate::ui::share::ShareButton;
 
 /// Use a weights file the user picked or dropped.
 pub fn use_weights_file(store: Store, file: web_sys::File) {
@@ -112,9 +113,10 @@ pub fn Header() -> impl IntoView {
                 </span>
             </div>
             <div class="controls">
-                <label>"Dataset " <select id="dataset-select" on:change=set_dataset>{dataset_options}</select></label>
-                <label>"Model " <select id="model-select" on:change=set_model>{model_options}</select></label>
-                <label class="file-label" title="a .safetensors file with PyTorch state_dict names for mnist_cnn, alexnet_cifar10 or alexnet_stl10">
+                <label class:hidden=store.hides(Part::Dataset)>"Dataset " <select id="dataset-select" on:change=set_dataset>{dataset_options}</select></label>
+                <label class:hidden=store.hides(Part::Model)>"Model " <select id="model-select" on:change=set_model>{model_options}</select></label>
+                <ShareButton/>
+                <label class="file-label" class:hidden=store.hides(Part::Weights) title="a .safetensors file with PyTorch state_dict names for mnist_cnn, alexnet_cifar10 or alexnet_stl10">
                     "use your own weights (.safetensors)"
                     <input id="weights-input" type="file" accept=".safetensors" on:change=on_weights/>
                 </label>

@@ -8,6 +8,7 @@ use quiver_core::mc_dropout::{McConfig, McSummary};
 use quiver_core::params::Tunable;
 
 use crate::plan::Source;
+use crate::state::Part;
 use crate::runtime::now_ms;
 use crate::store::{use_store, InputImage, Store, Where};
 use crate::ui::widgets::charts;
@@ -111,11 +112,13 @@ pub fn McPanel() -> impl IntoView {
         })
         .collect::<Vec<_>>();
 
+    // The embed layout's charts are shorter.
+    let compact = store.with_untracked(|s| s.embed).then_some("210");
     view! {
         <section class="panel" id="mc-panel" data-busy=move || busy().to_string()>
             <h2>"2. Monte-Carlo dropout"</h2>
             <p class="hint">"The model runs T times with dropout left on; the spread of its answers is its uncertainty (the seed report's confidence metric is the per-class variance)."</p>
-            <div class="controls">
+            <div class="controls" class:hidden=store.hides(Part::McSettings)>
                 {fields}
                 <span class="busy">{move || if busy() { "computing…".to_string() } else { current().map(|(_, _, ms)| format!("{ms:.1} ms")).unwrap_or_default() }}</span>
             </div>
@@ -131,8 +134,8 @@ pub fn McPanel() -> impl IntoView {
                 }
             })}
             <div class="charts" class:hidden=move || result.with(|r| r.is_none())>
-                <div id="chart-mean" class="chart"></div>
-                <div id="chart-passes" class="chart"></div>
+                <div id="chart-mean" class="chart" data-height=compact></div>
+                <div id="chart-passes" class="chart" data-height=compact class:hidden=store.hides(Part::Passes)></div>
             </div>
         </section>
     }

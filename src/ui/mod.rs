@@ -1,6 +1,6 @@
 //! The page, one component per panel: `shell` (layout), `header` (dataset and model pickers,
 //! status, problems, notes), `samples` (the input), `mc` (MC dropout), `attack/` (the attack
-//! panel: form, run, result), `bench` (`?bench=1`), and small `widgets/`.
+//! panel: form, run, result), `bench` (`?bench=1`), `share` (the link and the embed snippet), and small `widgets/`.
 
 #[cfg(feature = "attack-bench")]
 pub mod attack_bench;
@@ -9,5 +9,6 @@ pub mod bench;
 pub mod header;
 pub mod mc;
 pub mod samples;
+pub mod share;
 pub mod shell;
 pub mod widgets;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quiver_core::Dataset;
 
-use crate::state::Action;
+use crate::state::{Action, Part};
 use crate::store::{use_store, InputImage, Store, Where};
 use crate::files::image_input;
 use crate::ui::header::use_weights_file;
@@ -78,13 +78,20 @@ pub fn SamplePicker() -> impl IntoView {
         dragging.set(false);
     };
     let _ = window_event_listener(leptos::ev::dragover, |ev| ev.prevent_default());
+    let upload = !store.hides(Part::Upload);
     let _ = window_event_listener(leptos::ev::drop, move |ev| {
         ev.prevent_default();
+        if !upload {
+            return;
+        }
         if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
             use_file(store, file);
         }
     });
     let _ = window_event_listener(leptos::ev::paste, move |ev| {
+        if !upload {
+            return;
+        }
         if let Some(file) = ev.clipboard_data().and_then(|d| d.files()).and_then(|f| f.get(0)) {
             ev.prevent_default();
             use_file(store, file);
@@ -111,10 +118,11 @@ pub fn SamplePicker() -> impl IntoView {
     view! {
         <section class="panel" id="sample-panel">
             <h2>"1. Pick an image"</h2>
-            <div class="gallery" id="gallery">{thumbs}</div>
+            <div class="gallery" id="gallery" class:hidden=store.hides(Part::Samples)>{thumbs}</div>
             <div
                 id="drop-zone"
                 class="drop-zone"
+                class:hidden=store.hides(Part::Upload)
                 class:dragging=move || dragging.get()
                 on:dragover=move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); }
                 on:dragleave=move |_| dragging.set(false)

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::state::BenchMode;
+use crate::state::{BenchMode, Part};
 use crate::store::Store;
 use crate::ui::attack::compare::ComparePanel;
 use crate::ui::attack::panel::AttackPanel;
@@ -19,14 +19,16 @@ pub fn App() -> impl IntoView {
     }
     let store = Store::start();
     let bench = store.with_untracked(|s| s.bench);
+    let embed = store.with_untracked(|s| s.embed);
     view! {
+        <div class="app" class:embed=embed>
         <Header/>
         <NoWeights/>
         <main>
             <SamplePicker/>
             <McPanel/>
-            <AttackPanel/>
-            <ComparePanel/>
+            {(!store.hides(Part::Attack)).then(|| view! { <AttackPanel/> })}
+            {(!store.hides(Part::Compare)).then(|| view! { <ComparePanel/> })}
             {(bench == BenchMode::Speed).then(|| view! { <BenchPanel/> })}
             {(bench == BenchMode::Attacks).then(attack_bench)}
         </main>
@@ -34,6 +36,7 @@ pub fn App() -> impl IntoView {
             "Quiver — MC dropout (Gal & Ghahramani 2016); FGSM (Goodfellow et al. 2015), PGD (Madry et al. 2018), C&W (Carlini & Wagner 2017), DeepFool (Moosavi-Dezfooli et al. 2016), JSMA (Papernot et al. 2016), L-BFGS (Szegedy et al. 2013) and IAA (seed report §4.4) on the seed report's MNIST CNN and AlexNet. "
             "Models: Burn; charts: plotly.js (vendored). No data leaves this page."
         </footer>
+        </div>
     }
 }
 

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quiver_core::attacks::{sensitivity_map, AttackKind, Target};
 
+use crate::state::Part;
 use crate::store::{use_store, Store, Where};
 use crate::ui::attack::driver::{self, AttackKey, Finished, Live};
 use crate::ui::attack::params::AttackForm;
@@ -246,6 +247,9 @@ pub fn AttackPanel() -> impl IntoView {
     // The trajectory chart shows while an iterative attack runs (its frame is drawn before the
     // first step) and when a run left two points or more; FGSM (one step) has none.
     let no_trajectory = move || {
+        if store.hides(Part::Trajectory) {
+            return true;
+        }
         let iterating = matches!(run.get(), Run::Running | Run::Settling { .. }) && spec.with(|s| s.0 != AttackKind::Fgsm);
         !iterating && live.points.with(|l| l.len() < 2)
     };
@@ -253,7 +257,7 @@ pub fn AttackPanel() -> impl IntoView {
     view! {
         <section class="panel" id="attack-panel" data-busy=move || busy().to_string()>
             <h2>"3. Attack it"</h2>
-            <AttackForm invalid=invalid/>
+            <div class:hidden=store.hides(Part::AttackSettings)><AttackForm invalid=invalid/></div>
             <div class="controls">
                 <button id="attack-run" on:click=move |_| rerun.update(|r| *r += 1) disabled=move || running() || key.with(|k| k.is_none())>"run again"</button>
                 <button id="attack-cancel" on:click=cancel disabled=move || !running() || stopping.get()>"cancel"</button>
@@ -306,7 +310,7 @@ pub fn AttackPanel() -> impl IntoView {
                 let (before, after) = pair.get().map(|(b, a)| (Some(b), Some(a))).unwrap_or((None, None));
                 view! { <AttackResult finished=f before=before after=after classes=store.class_names()/> }
             })}
-            <div id="chart-attack" class="chart" class:hidden=move || pair.with(|p| p.is_none())></div>
+            <div id="chart-attack" class="chart" data-height=store.with_untracked(|s| s.embed).then_some("210") class:hidden=move || pair.with(|p| p.is_none())></div>
         </section>
     }
 }

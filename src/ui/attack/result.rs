@@ -41,6 +41,17 @@ pub fn metric_rows(v: &Finished, before: Option<&McSummary>, after: Option<&McSu
     rows
 }
 
+/// What to try when an attack leaves the prediction as it was (a failed attack is a finding:
+/// the model held within this budget).
+pub fn failure_hint(attack: &str) -> &'static str {
+    match attack {
+        "fgsm" => "The model held against one step of this size: raise ε, or try an iterative attack (PGD, C&W, L-BFGS, IAA).",
+        "pgd" | "pgdl2" => "The model held within this ε-ball: raise ε or the number of steps.",
+        "iaa" => "The perceptual budget D_max ran out first: raise D_max or the iterations.",
+        _ => "The attack ran out of iterations or budget: raise them in its parameters.",
+    }
+}
+
 /// What the projection onto the 8-bit grid changed: the attack's own float result and whether
 /// rounding had to be repaired to keep the goal.
 pub fn quantization_text(o: &quiver_core::attacks::AttackOutcome) -> String {
@@ -67,6 +78,7 @@ pub fn AttackResult(finished: Finished, before: Option<McSummary>, after: Option
     } else {
         "the attack failed"
     };
+    let next = (!v.cancelled && !o.success).then(|| failure_hint(&o.attack));
     let rows = metric_rows(&v, before.as_ref(), after.as_ref(), &classes);
     let text = format!(
         "{verdict}: deterministic prediction {} → {} · L∞ {:.3} · L2 {:.3} · L0 {}",
@@ -79,6 +91,7 @@ pub fn AttackResult(finished: Finished, before: Option<McSummary>, after: Option
             {text}
             {v.cancel_latency_ms.map(|l| format!(" · stopped {l:.0} ms after the click"))}
         </p>
+        {next.map(|h| view! { <p class="hint" id="attack-next">{h}</p> })}
         <table id="attack-metrics" class="metrics">
             <tbody>
                 {rows.into_iter().map(|(key, name, value)| view! { <tr data-metric=key><th>{name}</th><td class="num">{value}</td></tr> }).collect::<Vec<_>>()}

@@ -43,7 +43,7 @@ pub fn mean_bars(s: &McSummary, classes: &[String], name: &str) -> Box<Bar<Strin
 pub fn mean_chart(s: &McSummary, classes: &[String]) -> Plot {
     let mut plot = Plot::new();
     plot.add_trace(mean_bars(s, classes, "mean softmax").marker(Marker::new().color("#3b6fd8")));
-    finish(plot, base_layout(&format!("Mean softmax over T = {} passes (± std)", s.passes), "probability"))
+    finish(plot, base_layout(&format!("Mean softmax ± std, T = {}", s.passes), "probability"))
 }
 
 /// Every pass's softmax per class, as a box with all points.
@@ -65,7 +65,7 @@ pub fn passes_chart(s: &McSummary, classes: &[String]) -> Plot {
             .point_pos(0.0)
             .marker(Marker::new().color("#d8643b").size(4)),
     );
-    finish(plot, base_layout(&format!("All {} passes per class", s.passes), "probability"))
+    finish(plot, base_layout(&format!("Every pass (T = {})", s.passes), "probability"))
 }
 
 /// Before/after comparison of two MC predictions.
@@ -223,6 +223,7 @@ pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     {
         let figure = plot.to_js_object();
         allow_tick_label_overflow(&figure);
+        set_height_from_element(id, &figure);
         js::react(id, &figure).await.map_err(|e| format!("a chart could not be drawn: {}", js_sys::JSON::stringify(&e).map(String::from).unwrap_or_default()))?;
     }
     #[cfg(not(target_arch = "wasm32"))]
@@ -241,6 +242,24 @@ fn allow_tick_label_overflow(figure: &js_sys::Object) {
             if a.is_object() {
                 let _ = Reflect::set(&a, &"ticklabeloverflow".into(), &"allow".into());
             }
+        }
+    }
+}
+
+/// A chart element may ask for another height than the chart's own (`data-height`, in px: the
+/// compact embed layout does).
+#[cfg(target_arch = "wasm32")]
+fn set_height_from_element(id: &str, figure: &js_sys::Object) {
+    use js_sys::Reflect;
+    let height = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.get_attribute("data-height"))
+        .and_then(|h| h.parse::<f64>().ok())
+        .filter(|h| (100.0..=2000.0).contains(h));
+    if let (Some(h), Ok(layout)) = (height, Reflect::get(figure, &"layout".into())) {
+        if layout.is_object() {
+            let _ = Reflect::set(&layout, &"height".into(), &h.into());
         }
     }
 }

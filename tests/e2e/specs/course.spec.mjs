@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { safetensors } from '../lib.mjs';
-import { test, open, mcSettled, attackSettled, canvasPixels, errorText, uploadWeights, waitFor, FIXTURES } from '../harness.mjs';
+import { test, open, modelReady, mcSettled, attackSettled, canvasPixels, errorText, uploadWeights, waitFor, FIXTURES, RESULTS } from '../harness.mjs';
 
 const width = (page) => page.evaluate(() => document.documentElement.scrollWidth);
 
@@ -113,4 +113,58 @@ test('weights with PyTorch-tutorial tensor names get a hint on renaming and on n
   assert.match(err, /Rename your tensors to these/, err);
   assert.match(err, /fc\.weight \[10, /, 'the expected names and shapes are listed');
   assert.match(err, /raw pixels in \[0, 1\].*normalis/, err);
+});
+
+/** Where `selector` lies within its frame's viewport: { top, bottom, left, right, inside }. */
+const placed = (frame, selector) => frame.$eval(selector, (e) => {
+  const r = e.getBoundingClientRect();
+  return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, inside: r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth };
+});
+
+test('embed: an 800×600 sandboxed iframe on a course page shows the image, the MC chart and the attack result without scrolling', async (t) => {
+  const { page } = t;
+  await page.setViewportSize({ width: 1000, height: 760 });
+  // A plain course page (about:blank, so the only requests are the app's own) with the snippet's
+  // iframe attributes.
+  await page.setContent(`<!doctype html><title>Lesson 3</title><h1>Lesson 3: how sure is the network?</h1>
+    <iframe id="quiver" src="${t.url}?embed=1" width="800" height="600" style="border:0" sandbox="allow-scripts allow-same-origin" title="Quiver"></iframe>`);
+  const frame = await (await page.waitForSelector('#quiver')).contentFrame();
+  await modelReady(frame);
+  await mcSettled(frame);
+  await attackSettled(frame);
+  await waitFor(frame, 'the MC chart drawn', () => document.querySelectorAll('#chart-mean .barlayer .point').length > 0);
+  for (const sel of ['#input-preview', '#chart-mean .main-svg', '#canvas-adversarial', '#attack-result']) {
+    const p = await placed(frame, sel);
+    assert.ok(p.inside, `${sel} is inside the 800×600 frame: ${JSON.stringify(p)}`);
+  }
+  assert.equal(await frame.evaluate(() => document.documentElement.scrollWidth <= innerWidth), true, 'no horizontal scrolling in the frame');
+  assert.match(await frame.evaluate(() => location.search), /embed=1/, 'embed=1 stays in the address');
+  await (await page.$('#quiver')).screenshot({ path: join(RESULTS, 'embed-800x600.png') });
+});
+
+test('hide= keys take parts away; the share dialog gives the link and an iframe snippet with embed=1 and the chosen hide keys', async (t) => {
+  const { page } = t;
+  await open(t, '?hide=samples,attack-settings,compare,zoom');
+  await mcSettled(page);
+  await attackSettled(page);
+  assert.equal(await page.$eval('#gallery', (e) => e.offsetParent === null), true, 'the gallery is hidden');
+  assert.equal(await page.$eval('#attack-select', (e) => e.offsetParent === null), true, 'the attack settings are hidden');
+  assert.equal(await page.$('#compare-panel'), null, 'compare is gone');
+  assert.equal(await page.$eval('#attack-result', (e) => e.offsetParent !== null), true, 'the attack result stays');
+  assert.match(await page.textContent('#notes'), /ignored hide="zoom": parts that can be hidden are dataset, model/);
+  await page.click('#share');
+  const snippet = await page.$eval('#share-snippet', (e) => e.value);
+  assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/quiver\/\?[^"]*embed=1[^"]*" width="800" height="600"/, snippet);
+  assert.match(snippet, /hide=samples%2Cattack-settings%2Ccompare/);
+  assert.match(snippet, /sandbox="allow-scripts allow-same-origin"/);
+  await page.check('input[data-part="passes"]');
+  assert.match(await page.$eval('#share-snippet', (e) => e.value), /hide=samples%2Cpasses%2Cattack-settings%2Ccompare/, 'a ticked part joins the snippet');
+  assert.equal(await page.$eval('#share-url', (e) => e.value), await page.evaluate(() => location.href), 'the link is this view');
+  // The snippet's address opens the embed with those parts hidden.
+  const src = snippet.match(/src="([^"]*)"/)[1].replaceAll('&amp;', '&');
+  await page.goto(src);
+  await modelReady(page);
+  assert.equal(await page.$eval('.app', (e) => e.classList.contains('embed')), true);
+  assert.equal(await page.$eval('#gallery', (e) => e.offsetParent === null), true);
+  await page.keyboard.press('Escape');
 });
