@@ -20,11 +20,52 @@ export default function initializer() {
       else set(`Loading the app: ${mb(current)} MB`, null);
     },
     onComplete: () => set('Starting…', 1),
-    onSuccess: () => {},
+    onSuccess: () => offline(),
     onFailure: (error) => {
       const boot = el('boot');
       if (boot) boot.dataset.state = 'failed';
       set(`Quiver could not start: ${error?.message ?? error}. Reload the page to try again; a browser with WebAssembly is needed.`, 0);
     },
   };
+}
+
+/**
+ * The offline copy (sw.js, written at build time by tools/sw.mjs): registered once the app runs.
+ * When a newer build's worker has installed beside the one in charge, a note offers to reload
+ * into it. Where a browser has no service workers (an insecure origin, some sandboxes), nothing
+ * happens: the site works online as before.
+ */
+function offline() {
+  if (!('serviceWorker' in navigator)) return;
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  const offer = (worker) => {
+    if (!navigator.serviceWorker.controller || document.getElementById('update-note')) return;
+    const note = document.createElement('div');
+    note.id = 'update-note';
+    note.className = 'update-note';
+    note.setAttribute('role', 'status');
+    const text = document.createElement('span');
+    text.textContent = 'A new version of Quiver is ready. ';
+    const button = document.createElement('button');
+    button.id = 'update-reload';
+    button.textContent = 'reload';
+    button.addEventListener('click', () => {
+      reloading = true;
+      worker.postMessage('activate');
+    });
+    note.append(text, button);
+    document.body.append(note);
+  };
+  navigator.serviceWorker.register('./sw.js').then((reg) => {
+    if (reg.waiting) offer(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const w = reg.installing;
+      w?.addEventListener('statechange', () => {
+        if (w.state === 'installed') offer(w);
+      });
+    });
+  }).catch(() => {});
 }

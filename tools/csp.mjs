@@ -1,4 +1,4 @@
-// Trunk post-build hook (Trunk.toml [[hooks]]): writes the site's Content-Security-Policy into
+// Run by the Trunk post-build hook (tools/post-build.mjs): writes the site's Content-Security-Policy into
 // the built index.html, as a <meta> before any script.
 //
 // Trunk starts the wasm with an inline <script type="module">; its text changes with every build

@@ -268,10 +268,14 @@ export async function uploadWeights(page, name, buffer) {
 
 const tests = [];
 
-/** Register a test. `fn(t)` gets t = { page, context, url, origin, watch, files }. */
-export function test(name, fn) {
+/**
+ * Register a test. `fn(t)` gets t = { page, context, url, origin, watch, files }.
+ * `options.serviceWorkers`: 'block' (default: page.route cannot see requests a service worker
+ * answers, and most tests route requests) or 'allow' (the offline tests).
+ */
+export function test(name, fn, options = {}) {
   if (tests.some((x) => x.name === name)) throw new Error(`two e2e tests are named "${name}"`);
-  tests.push({ name, fn });
+  tests.push({ name, fn, serviceWorkers: options.serviceWorkers ?? 'block' });
 }
 
 /** The names of the registered tests, in run order. */
@@ -289,9 +293,9 @@ function makeE2eFiles() {
 }
 
 /** One test in a fresh context: prints its line, leaves a screenshot and a log when it fails. */
-async function runOne(browser, server, files, n, name, fn) {
+async function runOne(browser, server, files, n, name, fn, serviceWorkers) {
   const started = Date.now();
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 }, serviceWorkers });
   // Every page records Content-Security-Policy violations (a test fails on any) and keeps the
   // wasm memory that Trunk's start-up event hands out (the memory test reads it).
   await context.addInitScript(() => {
@@ -353,8 +357,8 @@ export async function run(filters = process.argv.slice(2)) {
       console.log(`e2e: ${selected.length} tests against ${DIST} served at ${server.url} (Chromium ${browser.version()})`);
       rmSync(RESULTS, { recursive: true, force: true });
       mkdirSync(RESULTS, { recursive: true });
-      for (const [n, { name, fn }] of selected.entries()) {
-        results.push(await runOne(browser, server, files, n, name, fn));
+      for (const [n, { name, fn, serviceWorkers }] of selected.entries()) {
+        results.push(await runOne(browser, server, files, n, name, fn, serviceWorkers));
       }
     } finally {
       await close();

@@ -4,7 +4,7 @@
 //
 // Figures the closing note quotes are printed with a leading "figure:".
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   test, open, modelReady, mcSettled, attackSettled, errorText, notes, waitFor, setInput, param, paramValue,
@@ -355,3 +355,43 @@ test('memory stays flat over 1,000 MC runs', async (t) => {
   assert.ok(Number.isFinite(perRun), 'the heap is measured');
   assert.ok(perRun < 100, `the heap does not grow with the runs (${perRun.toFixed(0)} bytes a run)`);
 });
+
+test('offline after one visit: the service worker keeps the site; a new build offers "reload" and reloading shows it', async (t) => {
+  const { page, context } = t;
+  await open(t);
+  await mcSettled(page);
+  // The worker installs the shell and takes charge of the page.
+  await waitFor(page, 'the service worker in charge', () => navigator.serviceWorker?.controller?.state === 'activated');
+  await context.setOffline(true);
+  await page.reload();
+  await modelReady(page);
+  await mcSettled(page);
+  await page.click('#gallery .sample[data-index="3"]');
+  await waitFor(page, 'MC on sample 3, offline', () => document.querySelector('#input-caption')?.textContent.includes('#3') && document.querySelector('#mc-panel')?.dataset.busy === 'false');
+  assert.match(await page.textContent('#mc-summary'), /predicted \d/);
+  // Another address of the site (a shared link with a query) opens offline too.
+  await page.goto(t.url + '?T=7&sample=2');
+  await modelReady(page);
+  await mcSettled(page);
+  assert.match(await page.textContent('#chart-passes .gtitle'), /T = 7/);
+  await context.setOffline(false);
+  // A new build: serve a changed sw.js (a new version). The page offers the reload; taking it
+  // activates the new worker and reloads into it.
+  // (The browser fetches a worker's script itself, past page.route: the file is changed on disk
+  // for the moment of the test.)
+  const file = join(DIST, 'sw.js');
+  const current = readFileSync(file, 'utf8');
+  assert.match(current, /const VERSION = "[0-9a-f]{16}"/);
+  try {
+    writeFileSync(file, current.replace(/const VERSION = "[^"]*"/, 'const VERSION = "e2e-next"'));
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
+    await page.waitForSelector('#update-note', { timeout: STEP_MS });
+    assert.match(await page.textContent('#update-note'), /new version of Quiver is ready/);
+    await Promise.all([page.waitForEvent('load', { timeout: STEP_MS }), page.click('#update-reload')]);
+    await modelReady(page);
+    const caches = await page.evaluate(() => caches.keys());
+    assert.deepEqual(caches, ['quiver-e2e-next'], 'the old version\'s cache is gone');
+  } finally {
+    writeFileSync(file, current);
+  }
+}, { serviceWorkers: 'allow' });
