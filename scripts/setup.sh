@@ -8,7 +8,7 @@
 #   wasm-bindgen-cli = Cargo.lock's wasm-bindgen (cargo install, about 4 min)
 #   chromium (+ chromium-driver)    apt-get, only when no Chromium is found (for the e2e tests)
 #   Node.js + npm                   apt-get, only when missing (the build's CSP hook needs Node)
-#   tests/e2e/node_modules          npm ci (playwright-core, pinned in package-lock.json)
+#   tests/e2e/node_modules          npm ci (playwright-core, axe-core, pinned in package-lock.json)
 #
 # Environment: QUIVER_SKIP_BROWSER=1 skips Chromium and playwright-core (build and serve only).
 set -euo pipefail
@@ -123,15 +123,20 @@ else
     apt_install chromium chromium-driver
 fi
 
-# --- playwright-core ----------------------------------------------------------------------------
+# --- the e2e suite's npm packages ---------------------------------------------------------------
 
 E2E="$ROOT/tests/e2e"
-want_pw=$(node -p "require('$E2E/package-lock.json').packages['node_modules/playwright-core'].version")
-have_pw=$(node -p "try { require('$E2E/node_modules/playwright-core/package.json').version } catch { '' }")
-if [ "$have_pw" = "$want_pw" ]; then
-    say "tests/e2e: playwright-core $want_pw present"
+# Each dependency at the version package-lock.json pins (playwright-core, axe-core).
+missing=$(node -e "
+  const lock = require('$E2E/package-lock.json').packages;
+  const deps = Object.keys(require('$E2E/package.json').dependencies);
+  const have = (d) => { try { return require('$E2E/node_modules/' + d + '/package.json').version; } catch { return ''; } };
+  console.log(deps.filter((d) => have(d) !== lock['node_modules/' + d].version).join(' '));
+")
+if [ -z "$missing" ]; then
+    say "tests/e2e: npm packages present (package-lock.json)"
 else
-    say "tests/e2e: npm ci (playwright-core $want_pw; browsers are not downloaded, Debian's chromium is used)"
+    say "tests/e2e: npm ci for $missing (browsers are not downloaded, Debian's chromium is used)"
     (cd "$E2E" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 

@@ -134,8 +134,8 @@ pub fn McPanel() -> impl IntoView {
                 }
             })}
             <div class="charts" class:hidden=move || result.with(|r| r.is_none())>
-                <div id="chart-mean" class="chart" data-height=compact></div>
-                <div id="chart-passes" class="chart" data-height=compact class:hidden=store.hides(Part::Passes)></div>
+                <div id="chart-mean" class="chart" data-height=compact role="img" aria-label="Bar chart: the mean softmax of each class over the passes, with ± one standard deviation; the numbers are in the table above (Numbers)"></div>
+                <div id="chart-passes" class="chart" data-height=compact class:hidden=store.hides(Part::Passes) role="img" aria-label="Box plot: every pass's softmax for each class; their mean and spread are in the table above (Numbers)"></div>
             </div>
         </section>
     }

@@ -286,7 +286,7 @@ pub fn AttackPanel() -> impl IntoView {
                     }
                 }}
             </div>
-            <div id="chart-trajectory" class="chart" class:hidden=no_trajectory></div>
+            <div id="chart-trajectory" class="chart" class:hidden=no_trajectory role="img" aria-label="Line chart: the goal's and the best other class's probability, the gap and the distance at each iteration; the final values are in the metrics table"></div>
             <ul class="legend" id="trajectory-legend" class:hidden=no_trajectory aria-label="trajectory lines">
                 {move || {
                     let kind = spec.with(|s| s.0);
@@ -310,7 +310,7 @@ pub fn AttackPanel() -> impl IntoView {
                 let (before, after) = pair.get().map(|(b, a)| (Some(b), Some(a))).unwrap_or((None, None));
                 view! { <AttackResult finished=f before=before after=after classes=store.class_names()/> }
             })}
-            <div id="chart-attack" class="chart" data-height=store.with_untracked(|s| s.embed).then_some("210") class:hidden=move || pair.with(|p| p.is_none())></div>
+            <div id="chart-attack" class="chart" role="img" aria-label="Bar chart: the MC-dropout mean softmax per class for the original and the adversarial image; the numbers are in the two tables above" data-height=store.with_untracked(|s| s.embed).then_some("210") class:hidden=move || pair.with(|p| p.is_none())></div>
         </section>
     }
 }

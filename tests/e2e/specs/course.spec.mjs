@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { safetensors } from '../lib.mjs';
-import { test, open, modelReady, mcSettled, attackSettled, canvasPixels, errorText, uploadWeights, waitFor, FIXTURES, RESULTS } from '../harness.mjs';
+import { test, open, modelReady, mcSettled, attackSettled, canvasPixels, errorText, uploadWeights, waitFor, FIXTURES, RESULTS, REPO } from '../harness.mjs';
 
 const width = (page) => page.evaluate(() => document.documentElement.scrollWidth);
 
@@ -167,4 +167,87 @@ test('hide= keys take parts away; the share dialog gives the link and an iframe 
   assert.equal(await page.$eval('.app', (e) => e.classList.contains('embed')), true);
   assert.equal(await page.$eval('#gallery', (e) => e.offsetParent === null), true);
   await page.keyboard.press('Escape');
+});
+
+/** axe-core's violations on the page now (WCAG 2.1 A and AA rules), as [{ id, impact, nodes }]. */
+async function axe(page) {
+  // page.evaluate is not bound by the page's Content-Security-Policy (an added <script> would be).
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.evaluate(readFileSync(join(REPO, 'tests/e2e/node_modules/axe-core/axe.min.js'), 'utf8'));
+  }
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+}
+
+test('accessibility: axe-core finds no serious or critical WCAG 2.1 AA violation (laptop, phone, embed, share dialog, CIFAR-10)', async (t) => {
+  const { page } = t;
+  const views = [
+    ['laptop, MNIST', 1366, 900, ''],
+    ['phone, MNIST', 390, 844, ''],
+    ['embed', 800, 600, '?embed=1'],
+    ['CIFAR-10, IAA', 1366, 900, '?dataset=cifar10&attack=iaa'],
+  ];
+  const found = [];
+  for (const [name, w, h, q] of views) {
+    await page.setViewportSize({ width: w, height: h });
+    await open(t, q, q.includes('cifar') ? null : undefined);
+    await mcSettled(page);
+    await attackSettled(page);
+    if (name === 'laptop, MNIST') await page.click('#share');
+    const v = await axe(page);
+    console.log(`        figure: axe, ${name}: ${v.length ? v.map((x) => `${x.id} (${x.impact})`).join(', ') : 'no violations'}`);
+    found.push(...v.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${name}: ${x.id} (${x.impact}): ${x.help} at ${x.nodes.join(' | ')}`));
+  }
+  assert.deepEqual(found, [], found.join('\n'));
+});
+
+/** Press Tab until the focused element matches `selector` (at most `max` presses); returns the presses. */
+async function tabTo(page, selector, max = 150) {
+  for (let n = 1; n <= max; n++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return n;
+  }
+  throw new Error(`Tab never reached ${selector} in ${max} presses (stuck at ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))})`);
+}
+
+/** The focused element shows its focus (an outline or a ring). */
+const focusShown = (page) => page.evaluate(() => {
+  const s = getComputedStyle(document.activeElement);
+  return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+});
+
+test('keyboard only: pick a sample → MC → choose an attack → run → download, each control reached by Tab with its focus shown', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  await attackSettled(page);
+  // Pick test image #3 from the gallery.
+  await page.evaluate(() => document.activeElement?.blur());
+  await tabTo(page, '#gallery .sample[data-index="3"]');
+  assert.ok(await focusShown(page), 'the thumbnail shows its focus');
+  await page.keyboard.press('Enter');
+  await waitFor(page, 'MC on sample 3', () => document.querySelector('#input-caption')?.textContent.includes('#3') && document.querySelector('#mc-panel')?.dataset.busy === 'false');
+  // MC: T by keyboard.
+  await tabTo(page, 'input[data-param="T"]');
+  assert.ok(await focusShown(page), 'the T field shows its focus');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('20');
+  await page.keyboard.press('Enter');
+  await waitFor(page, 'MC with T = 20', () => document.querySelector('#chart-passes .gtitle')?.textContent.includes('T = 20') && document.querySelector('#mc-panel')?.dataset.busy === 'false');
+  // The attack: PGD from the select, by arrow keys.
+  await tabTo(page, '#attack-select');
+  assert.ok(await focusShown(page), 'the attack select shows its focus');
+  const before = await page.$eval('#attack-select', (s) => s.value);
+  while ((await page.$eval('#attack-select', (s) => s.value)) !== 'pgd') await page.keyboard.press('ArrowDown');
+  assert.notEqual(before, 'pgd');
+  await waitFor(page, 'the PGD result', () => document.querySelector('#attack-result')?.dataset.attack === 'pgd' && document.querySelector('#attack-panel')?.dataset.busy === 'false');
+  await tabTo(page, '#attack-run');
+  await page.keyboard.press('Enter');
+  await waitFor(page, 'the rerun settled', () => document.querySelector('#attack-panel')?.dataset.busy === 'false' && document.querySelector('#attack-result'));
+  await tabTo(page, '#download-adv');
+  assert.ok(await focusShown(page), 'the download button shows its focus');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  assert.equal(download.suggestedFilename(), 'quiver-adversarial.png');
 });
