@@ -14,7 +14,7 @@
 
 use image::{DynamicImage, RgbaImage};
 use quiver_core::model::Architecture;
-use quiver_core::preprocess::{check_dimensions, ImageError, check_size, declared_dimensions, for_architecture, image_for_architecture};
+use quiver_core::preprocess::{check_dimensions, check_size, declared_dimensions, for_architecture, image_for_architecture, ImageError, Prepared};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -39,20 +39,20 @@ pub async fn weights_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 
 /// The model input for `arch` from an image file (see the module's text). Errors are the
 /// user's words, without the file name.
-pub async fn image_input(file: &web_sys::File, arch: Architecture) -> Result<Vec<f32>, String> {
+pub async fn image_input(file: &web_sys::File, arch: Architecture) -> Result<Prepared, String> {
     check_size(file.size() as u64).map_err(|e| e.to_string())?;
     let head = read(&file.slice_with_f64_and_f64(0.0, HEAD_BYTES).map_err(|_| "the browser could not read the file".to_string())?).await?;
     if let Some((w, h)) = declared_dimensions(&head).map_err(|e| e.to_string())? {
         check_dimensions(w, h).map_err(|e| e.to_string())?;
     }
     match browser_decode(file).await {
-        Ok(img) => image_for_architecture(&img, arch).map_err(|e| e.to_string()),
+        Ok(img) => Ok(image_for_architecture(&img, arch)),
         // The browser could not decode it: core says why (the file is at most 32 MB here). A
         // format only the browser reads (GIF, WebP…) that it could not decode is damaged.
         Err(_) => {
             let bytes = read(file).await?;
             match for_architecture(&bytes, arch) {
-                Ok(pixels) => Ok(pixels),
+                Ok(prepared) => Ok(prepared),
                 Err(ImageError::Unsupported(kind)) => Err(ImageError::Damaged(kind).to_string()),
                 Err(e) => Err(e.to_string()),
             }

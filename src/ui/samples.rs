@@ -24,7 +24,14 @@ pub fn use_file(store: Store, file: web_sys::File) {
     spawn_local(async move {
         let name = file.name();
         match image_input(&file, arch).await {
-            Ok(pixels) => store.use_image(InputImage { pixels, label: None, source: format!("your image {name}") }),
+            Ok(p) => store.use_image(InputImage {
+                pixels: p.pixels,
+                label: None,
+                source: match p.note {
+                    Some(note) => format!("your image {name}: {note}"),
+                    None => format!("your image {name}"),
+                },
+            }),
             Err(e) => store.problem(Where::Image, format!("{name}: {e}. The previous image is still in use.")),
         }
     });

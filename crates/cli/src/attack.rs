@@ -172,7 +172,11 @@ pub fn run(a: AttackArgs) -> Result<()> {
     let mut inputs: Vec<(String, Vec<f32>, Option<usize>)> = Vec::new();
     if let Some(p) = &a.png {
         let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-        let x = for_architecture(&bytes, model.architecture()).with_context(|| format!("{}", p.display()))?;
+        let prepared = for_architecture(&bytes, model.architecture()).with_context(|| format!("{}", p.display()))?;
+        if let Some(note) = &prepared.note {
+            eprintln!("{}: {note}", p.display());
+        }
+        let x = prepared.pixels;
         inputs.push((p.file_stem().unwrap().to_string_lossy().into(), x, None));
     } else if let Some(s) = &a.indices {
         let set = load_split(model.architecture(), &a.data, Split::Test)?;

@@ -29,9 +29,20 @@ pub enum ImageError {
     Damaged(&'static str),
     #[error("the image is {0}×{1} pixels; the limit is {MAX_SIDE} pixels a side")]
     Dimensions(u64, u64),
-    #[error("no digit found: the image is blank")]
-    Blank,
 }
+
+/// A model input, and what the recipe could not do for this image (shown to the user).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prepared {
+    /// CHW pixels in [0, 1].
+    pub pixels: Vec<f32>,
+    pub note: Option<String>,
+}
+
+/// What a blank image (one flat colour: white, black, grey, fully transparent, 1×1) becomes:
+/// there is nothing to crop and centre, so the digit model sees an empty input. How the model
+/// answers an empty input is worth seeing, so it is not refused.
+pub const BLANK_NOTE: &str = "the image is one flat colour: there is no digit to crop and centre, so the model sees an empty (all-black) 28×28 input";
 
 /// Refuse a file by its size alone, before reading it.
 pub fn check_size(bytes: u64) -> Result<(), ImageError> {
@@ -121,10 +132,16 @@ fn user_error(e: image::ImageError, format: &'static str) -> ImageError {
 
 /// MNIST-style 28×28 input (row-major, values in [0, 1], white digit on black).
 pub fn mnist_from_bytes(bytes: &[u8]) -> Result<Vec<f32>, ImageError> {
-    mnist_from_image(&decode(bytes)?)
+    Ok(mnist_from_image(&decode(bytes)?).pixels)
 }
 
-pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
+fn blank() -> Prepared {
+    Prepared { pixels: vec![0.0; 28 * 28], note: Some(BLANK_NOTE.into()) }
+}
+
+/// The MNIST recipe on decoded pixels (see the module's text); a blank image gives an empty
+/// input with [`BLANK_NOTE`].
+pub fn mnist_from_image(img: &DynamicImage) -> Prepared {
     // Composite transparency onto white (a transparent PNG of a dark stroke is a drawing).
     let rgba = img.to_rgba32f();
     let (w, h) = rgba.dimensions();
@@ -151,7 +168,7 @@ pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
     let bg = if background > 0.5 { 1.0 - background } else { background };
     let max = grey.iter().cloned().fold(0.0f32, f32::max);
     if max - bg < 0.1 {
-        return Err(ImageError::Blank);
+        return blank();
     }
     grey.iter_mut().for_each(|v| *v = ((*v - bg) / (max - bg)).clamp(0.0, 1.0));
     // Bounding box of the ink.
@@ -168,7 +185,7 @@ pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
         }
     }
     if x1 < x0 || y1 < y0 {
-        return Err(ImageError::Blank);
+        return blank();
     }
     let (cw, ch) = (x1 - x0 + 1, y1 - y0 + 1);
     let crop = GrayImage::from_fn(cw, ch, |x, y| {
@@ -188,7 +205,7 @@ pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
         my += v * y as f32;
     }
     if mass == 0.0 {
-        return Err(ImageError::Blank);
+        return blank();
     }
     let (cx, cy) = (mx / mass, my / mass);
     let ox = (14.0 - cx).round() as i32;
@@ -200,20 +217,20 @@ pub fn mnist_from_image(img: &DynamicImage) -> Result<Vec<f32>, ImageError> {
         let (tx, ty) = (x as i32 + ox, y as i32 + oy);
         out[(ty * 28 + tx) as usize] = p[0] as f32 / 255.0;
     }
-    Ok(out)
+    Prepared { pixels: out, note: None }
 }
 
 /// The input `arch` expects, from an image file.
-pub fn for_architecture(bytes: &[u8], arch: crate::model::Architecture) -> Result<Vec<f32>, ImageError> {
-    image_for_architecture(&decode(bytes)?, arch)
+pub fn for_architecture(bytes: &[u8], arch: crate::model::Architecture) -> Result<Prepared, ImageError> {
+    Ok(image_for_architecture(&decode(bytes)?, arch))
 }
 
 /// The input `arch` expects, from decoded pixels (the browser decodes with its own decoders and
 /// hands RGBA here, so the recipe is the same as for [`for_architecture`]).
-pub fn image_for_architecture(img: &DynamicImage, arch: crate::model::Architecture) -> Result<Vec<f32>, ImageError> {
+pub fn image_for_architecture(img: &DynamicImage, arch: crate::model::Architecture) -> Prepared {
     match arch.input_shape() {
         [1, 28, 28] => mnist_from_image(img),
-        shape => Ok(colour_from_image(img, shape)),
+        shape => Prepared { pixels: colour_from_image(img, shape), note: None },
     }
 }
 
@@ -306,11 +323,39 @@ mod tests {
     }
 
     #[test]
+    fn blank_images_become_an_empty_input_with_a_note() {
+        use image::{Rgba, RgbaImage};
+        let cases = [
+            ("white", DynamicImage::ImageLuma8(GrayImage::from_pixel(40, 30, image::Luma([255])))),
+            ("black", DynamicImage::ImageLuma8(GrayImage::new(40, 30))),
+            ("grey", DynamicImage::ImageLuma8(GrayImage::from_pixel(40, 30, image::Luma([128])))),
+            ("transparent", DynamicImage::ImageRgba8(RgbaImage::from_pixel(40, 30, Rgba([0, 0, 0, 0])))),
+            ("1×1", DynamicImage::ImageLuma8(GrayImage::from_pixel(1, 1, image::Luma([200])))),
+            ("faint", DynamicImage::ImageLuma8(GrayImage::from_fn(40, 30, |x, _| image::Luma([250 - (x % 2) as u8 * 10])))),
+        ];
+        for (name, img) in cases {
+            let p = mnist_from_image(&img);
+            assert_eq!(p.pixels, vec![0.0; 784], "{name}");
+            assert_eq!(p.note.as_deref(), Some(BLANK_NOTE), "{name}");
+            // Decoded from a file too, and for the colour models (no note: nothing to centre).
+            assert_eq!(for_architecture(&png_of(img.clone()), crate::model::Architecture::MnistCnn).unwrap().note.as_deref(), Some(BLANK_NOTE), "{name}");
+            let colour = for_architecture(&png_of(img), crate::model::Architecture::AlexnetCifar10).unwrap();
+            assert_eq!((colour.pixels.len(), colour.note), (3 * 32 * 32, None), "{name}");
+        }
+        // A digit is not blank.
+        let mut digit = GrayImage::new(28, 28);
+        for y in 6..22 {
+            digit.put_pixel(14, y, image::Luma([255]));
+        }
+        assert_eq!(mnist_from_image(&DynamicImage::ImageLuma8(digit)).note, None);
+    }
+
+    #[test]
     fn bad_files_give_errors_not_panics() {
         assert_eq!(mnist_from_bytes(b""), Err(ImageError::Empty));
         assert_eq!(mnist_from_bytes(b"hello, this is text"), Err(ImageError::UnknownFormat));
         let mut png = png_of(DynamicImage::ImageLuma8(GrayImage::new(10, 10)));
-        assert_eq!(mnist_from_bytes(&png), Err(ImageError::Blank));
+        assert_eq!(mnist_from_bytes(&png), Ok(vec![0.0; 784]), "a blank image is an empty input");
         png.truncate(png.len() / 2);
         assert_eq!(mnist_from_bytes(&png), Err(ImageError::Damaged("PNG")));
     }
@@ -326,7 +371,7 @@ mod tests {
             _ => image::Rgb([0, 0, 255]),
         });
         let bytes = png_of(DynamicImage::ImageRgb8(img));
-        let x = for_architecture(&bytes, crate::model::Architecture::AlexnetCifar10).unwrap();
+        let x = for_architecture(&bytes, crate::model::Architecture::AlexnetCifar10).unwrap().pixels;
         assert_eq!(x.len(), 3 * 32 * 32);
         let at = |c: usize, row: usize, col: usize| x[c * 1024 + row * 32 + col];
         // Column 2 is red, columns 12–19 green, column 29 blue, in every row.
@@ -340,7 +385,7 @@ mod tests {
         assert!((7..=9).contains(&red_cols), "{red_cols} red columns");
         // A tall image keeps its vertical centre; the 96×96 preset gets 96×96.
         let tall = image::RgbImage::from_fn(10, 40, |_, y| if (15..25).contains(&y) { image::Rgb([255, 255, 255]) } else { image::Rgb([0, 0, 0]) });
-        let y = for_architecture(&png_of(DynamicImage::ImageRgb8(tall)), crate::model::Architecture::AlexnetStl10).unwrap();
+        let y = for_architecture(&png_of(DynamicImage::ImageRgb8(tall)), crate::model::Architecture::AlexnetStl10).unwrap().pixels;
         assert_eq!(y.len(), 3 * 96 * 96);
         assert_eq!(y[48 * 96 + 48], 1.0, "the centre stays white");
         // Bad files still give errors.
