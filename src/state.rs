@@ -58,6 +58,7 @@ pub enum Part {
     Weights,
     Samples,
     Upload,
+    Draw,
     McSettings,
     Passes,
     Attack,
@@ -67,12 +68,13 @@ pub enum Part {
 }
 
 impl Part {
-    pub const ALL: [Part; 11] = [
+    pub const ALL: [Part; 12] = [
         Part::Dataset,
         Part::Model,
         Part::Weights,
         Part::Samples,
         Part::Upload,
+        Part::Draw,
         Part::McSettings,
         Part::Passes,
         Part::Attack,
@@ -89,6 +91,7 @@ impl Part {
             Part::Weights => "weights",
             Part::Samples => "samples",
             Part::Upload => "upload",
+            Part::Draw => "draw",
             Part::McSettings => "mc-settings",
             Part::Passes => "passes",
             Part::Attack => "attack",
@@ -106,6 +109,7 @@ impl Part {
             Part::Weights => "\"use your own weights\"",
             Part::Samples => "the gallery of test images",
             Part::Upload => "dropping, pasting or choosing an image",
+            Part::Draw => "drawing a digit",
             Part::McSettings => "the T, p and seed fields (the MC result stays)",
             Part::Passes => "the chart of every pass",
             Part::Attack => "the whole attack panel",

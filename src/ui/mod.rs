@@ -1,11 +1,12 @@
 //! The page, one component per panel: `shell` (layout), `header` (dataset and model pickers,
-//! status, problems, notes), `samples` (the input), `mc` (MC dropout), `attack/` (the attack
+//! status, problems, notes), `samples` (the input), `draw` (draw a digit), `mc` (MC dropout), `attack/` (the attack
 //! panel: form, run, result), `bench` (`?bench=1`), `share` (the link and the embed snippet), and small `widgets/`.
 
 #[cfg(feature = "attack-bench")]
 pub mod attack_bench;
 pub mod attack;
 pub mod bench;
+pub mod draw;
 pub mod header;
 pub mod mc;
 pub mod samples;

@@ -8,6 +8,7 @@ use quiver_core::Dataset;
 use crate::state::{Action, Part};
 use crate::store::{use_store, InputImage, Store, Where};
 use crate::files::image_input;
+use crate::ui::draw::DrawPad;
 use crate::ui::header::use_weights_file;
 use crate::ui::widgets::pixel_canvas::{draw, PixelCanvas, Shade};
 
@@ -126,6 +127,13 @@ pub fn SamplePicker() -> impl IntoView {
         <section class="panel" id="sample-panel">
             <h2>"1. Pick an image"</h2>
             <div class="gallery" id="gallery" class:hidden=store.hides(Part::Samples)>{thumbs}</div>
+            <div class="input-preview">
+                {move || {
+                    let [c, h, w] = store.input_shape();
+                    view! { <PixelCanvas pixels=pixels id="input-preview" size=h as u32 channels=c title=format!("The model's exact {w}×{h} input")/> }
+                }}
+                <p id="input-caption">{caption}</p>
+            </div>
             <div
                 id="drop-zone"
                 class="drop-zone"
@@ -149,13 +157,7 @@ pub fn SamplePicker() -> impl IntoView {
                     }
                 }}</p>
             </div>
-            <div class="input-preview">
-                {move || {
-                    let [c, h, w] = store.input_shape();
-                    view! { <PixelCanvas pixels=pixels id="input-preview" size=h as u32 channels=c title=format!("The model's exact {w}×{h} input")/> }
-                }}
-                <p id="input-caption">{caption}</p>
-            </div>
+            {move || (store.input_shape() == [1, 28, 28] && !store.hides(Part::Draw)).then(|| view! { <DrawPad/> })}
         </section>
     }
 }

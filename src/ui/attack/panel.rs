@@ -1,7 +1,7 @@
 //! The attack panel: runs the chosen attack on the current input whenever the attack, its
 //! parameters, its goal, the input or the model change (not when only the MC settings change:
 //! those recompute the before/after uncertainty, not the attack); a progress bar and a cancel
-//! button while it runs; original | adversarial | amplified perturbation | IAA sensitivity map;
+//! button while it runs; original | adversarial | amplified perturbation (| IAA sensitivity map, for IAA);
 //! the live trajectory chart; the result; "download adversarial PNG".
 
 use leptos::prelude::*;
@@ -282,7 +282,9 @@ pub fn AttackPanel() -> impl IntoView {
                         <PixelCanvas pixels=original id="canvas-original" title="original" size=size channels=c/>
                         <PixelCanvas pixels=adversarial id="canvas-adversarial" title="adversarial" size=size channels=c/>
                         <PixelCanvas pixels=perturbation id="canvas-perturbation" shade=Shade::Diverging title="perturbation (amplified)" size=size channels=c/>
-                        <PixelCanvas pixels=sensitivity id="canvas-sensitivity" title="IAA sensitivity (log Sen; dark = busy)" size=size channels=1/>
+                        {(spec.with(|s| s.0) == AttackKind::Iaa).then(|| view! {
+                            <PixelCanvas pixels=sensitivity id="canvas-sensitivity" title="IAA sensitivity (log Sen; dark = busy)" size=size channels=1/>
+                        })}
                     }
                 }}
             </div>

@@ -276,3 +276,66 @@ test('blank images (white, black, fully transparent, 1×1) are processed with a 
   }
   console.log(`        figure: on an empty input the p = 0.25 model says: ${await page.textContent('#mc-summary')}`);
 });
+
+/** Draw one stroke through `points` (pad coordinates in [0, 1]) with the mouse. */
+async function mouseStroke(page, points) {
+  const box = await (await page.$('#draw-pad')).boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (const q of points.slice(1)) await page.mouse.move(...at(q), { steps: 4 });
+  await page.mouse.up();
+}
+
+/** The same with pointer events of another kind (touch, pen), as a finger or a stylus sends them. */
+async function pointerStroke(page, points, pointerType) {
+  await page.evaluate(([pts, type]) => {
+    const pad = document.querySelector('#draw-pad');
+    const r = pad.getBoundingClientRect();
+    const ev = (name, [x, y]) => pad.dispatchEvent(new PointerEvent(name, {
+      pointerId: 7, pointerType: type, isPrimary: true, bubbles: true, cancelable: true, buttons: name === 'pointerup' ? 0 : 1,
+      clientX: r.left + x * r.width, clientY: r.top + y * r.height,
+    }));
+    ev('pointerdown', pts[0]);
+    for (let i = 1; i < pts.length; i++) {
+      const [a, b] = [pts[i - 1], pts[i]];
+      for (let k = 1; k <= 4; k++) ev('pointermove', [a[0] + (b[0] - a[0]) * k / 4, a[1] + (b[1] - a[1]) * k / 4]);
+    }
+    ev('pointerup', pts.at(-1));
+  }, [points, pointerType]);
+}
+
+const ellipse = (cx, cy, rx, ry, n = 28) => Array.from({ length: n + 1 }, (_, i) => [cx + rx * Math.sin((2 * Math.PI * i) / n), cy - ry * Math.cos((2 * Math.PI * i) / n)]);
+
+test('draw a digit with mouse, finger or pen: it is centred like MNIST and classified; clear empties the pad', async (t) => {
+  const { page } = t;
+  await open(t);
+  await mcSettled(page);
+  const digits = [
+    [1, 'mouse', [[0.52, 0.12], [0.5, 0.88]]],
+    [7, 'mouse', [[0.22, 0.18], [0.78, 0.18], [0.45, 0.9]]],
+    [0, 'touch', ellipse(0.5, 0.5, 0.22, 0.34)],
+    [1, 'pen', [[0.2, 0.3], [0.22, 0.6]]], // small and off-centre: centring makes it a digit
+  ];
+  const got = [];
+  for (const [want, how, points] of digits) {
+    if (await page.$eval('#draw-clear', (b) => !b.disabled)) await page.click('#draw-clear'); // disabled while the pad is empty
+    if (how === 'mouse') await mouseStroke(page, points);
+    else await pointerStroke(page, points, how);
+    await waitFor(page, `the ${how} drawing in use`, () => document.querySelector('#input-caption')?.textContent === 'your drawing' && document.querySelector('#mc-panel')?.dataset.busy === 'false');
+    await mcSettled(page);
+    const predicted = Number(await page.$eval('#mc-summary', (e) => e.dataset.predicted));
+    got.push(`${want} by ${how} → ${predicted}`);
+    assert.equal(predicted, want, got.join(', '));
+    // The model's input is centred by mass like MNIST's: the ink's centre within 2 px of (14, 14).
+    const px = await canvasPixels(page, 'input-preview');
+    let [m, mx, my] = [0, 0, 0];
+    for (let i = 0; i < 784; i++) { const v = px.data[i * 4]; m += v; mx += v * (i % 28); my += v * Math.floor(i / 28); }
+    assert.ok(Math.abs(mx / m - 13.5) <= 2 && Math.abs(my / m - 13.5) <= 2, `${want} by ${how}: centre of mass (${(mx / m).toFixed(1)}, ${(my / m).toFixed(1)})`);
+  }
+  console.log(`        figure: drawn digits: ${got.join(', ')}`);
+  await page.click('#draw-clear');
+  const pad = await canvasPixels(page, 'draw-pad');
+  assert.ok(pad.data.every((v) => v === 255), 'clear leaves white paper');
+  assert.equal(await page.$eval('#draw-clear', (b) => b.disabled), true);
+});
