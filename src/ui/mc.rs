@@ -11,6 +11,7 @@ use crate::plan::Source;
 use crate::state::Part;
 use crate::runtime::now_ms;
 use crate::store::{use_store, InputImage, Store, Where};
+use crate::ui::help::{Help, Topic};
 use crate::ui::widgets::charts;
 use crate::ui::widgets::param_field::{param_field, Look};
 
@@ -116,7 +117,7 @@ pub fn McPanel() -> impl IntoView {
     let compact = store.with_untracked(|s| s.embed).then_some("210");
     view! {
         <section class="panel" id="mc-panel" data-busy=move || busy().to_string()>
-            <h2>"2. Monte-Carlo dropout"</h2>
+            <h2>"2. Monte-Carlo dropout " <Help topic=Topic::McDropout/></h2>
             <p class="hint">"The model runs T times with dropout left on; the spread of its answers is its uncertainty (the seed report's confidence metric is the per-class variance)."</p>
             <div class="controls" class:hidden=store.hides(Part::McSettings)>
                 {fields}
@@ -130,6 +131,13 @@ pub fn McPanel() -> impl IntoView {
                 let classes = store.class_names();
                 view! {
                     <p id="mc-summary" data-predicted=s.predicted data-entropy=s.entropy>{headline(&s, &classes)}</p>
+                    <p class="measures">"What they mean: "
+                        <Help topic=Topic::Variance label="variance"/>
+                        <Help topic=Topic::Entropy label="entropy"/>
+                        <Help topic=Topic::MutualInformation label="mutual information"/>
+                        <Help topic=Topic::Margin label="margin"/>
+                        <Help topic=Topic::Agreement label="agreement"/>
+                    </p>
                     <details><summary>"Numbers"</summary><McTable summary=s.clone() classes=classes id="mc-table"/></details>
                 }
             })}

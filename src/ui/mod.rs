@@ -1,5 +1,5 @@
 //! The page, one component per panel: `shell` (layout), `header` (dataset and model pickers,
-//! status, problems, notes), `samples` (the input), `draw` (draw a digit), `mc` (MC dropout), `attack/` (the attack
+//! status, problems, notes), `samples` (the input), `draw` (draw a digit), `help` (the "?" texts and the first-visit guide), `mc` (MC dropout), `attack/` (the attack
 //! panel: form, run, result), `bench` (`?bench=1`), `share` (the link and the embed snippet), and small `widgets/`.
 
 #[cfg(feature = "attack-bench")]
@@ -8,6 +8,7 @@ pub mod attack;
 pub mod bench;
 pub mod draw;
 pub mod header;
+pub mod help;
 pub mod mc;
 pub mod samples;
 pub mod share;

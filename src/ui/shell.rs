@@ -8,6 +8,7 @@ use crate::ui::attack::compare::ComparePanel;
 use crate::ui::attack::panel::AttackPanel;
 use crate::ui::bench::BenchPanel;
 use crate::ui::header::{Header, NoWeights};
+use crate::ui::help::{first_visit, Guide};
 use crate::ui::mc::McPanel;
 use crate::ui::samples::SamplePicker;
 
@@ -20,9 +21,12 @@ pub fn App() -> impl IntoView {
     let store = Store::start();
     let bench = store.with_untracked(|s| s.bench);
     let embed = store.with_untracked(|s| s.embed);
+    let guide = RwSignal::new(first_visit(embed));
+    provide_context(GuideOpen(guide));
     view! {
         <div class="app" class:embed=embed>
         <Header/>
+        <Guide open=guide/>
         <NoWeights/>
         <main>
             <SamplePicker/>
@@ -39,6 +43,10 @@ pub fn App() -> impl IntoView {
         </div>
     }
 }
+
+/// The first-visit guide's switch, for the header's "guide" button.
+#[derive(Clone, Copy)]
+pub struct GuideOpen(pub RwSignal<bool>);
 
 /// The attack benchmark is a tool, not part of the product: only builds with the
 /// `attack-bench` feature have it (`scripts/bench.sh --attacks`).

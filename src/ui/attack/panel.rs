@@ -13,6 +13,7 @@ use crate::store::{use_store, Store, Where};
 use crate::ui::attack::driver::{self, AttackKey, Finished, Live};
 use crate::ui::attack::params::AttackForm;
 use crate::ui::attack::result::AttackResult;
+use crate::ui::help::{Help, Topic};
 use crate::ui::widgets::charts;
 use crate::ui::widgets::download::download_png;
 use crate::ui::widgets::pixel_canvas::{PixelCanvas, Shade};
@@ -256,7 +257,7 @@ pub fn AttackPanel() -> impl IntoView {
 
     view! {
         <section class="panel" id="attack-panel" data-busy=move || busy().to_string()>
-            <h2>"3. Attack it"</h2>
+            <h2>"3. Attack it " {move || view! { <Help topic=Topic::Attack(spec.with(|s| s.0))/> }} " " <Help topic=Topic::Distances label="distances"/></h2>
             <div class:hidden=store.hides(Part::AttackSettings)><AttackForm invalid=invalid/></div>
             <div class="controls">
                 <button id="attack-run" on:click=move |_| rerun.update(|r| *r += 1) disabled=move || running() || key.with(|k| k.is_none())>"run again"</button>

@@ -279,6 +279,7 @@ test('blank images (white, black, fully transparent, 1×1) are processed with a 
 
 /** Draw one stroke through `points` (pad coordinates in [0, 1]) with the mouse. */
 async function mouseStroke(page, points) {
+  await (await page.$('#draw-pad')).scrollIntoViewIfNeeded();
   const box = await (await page.$('#draw-pad')).boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   await page.mouse.move(...at(points[0]));
@@ -338,4 +339,42 @@ test('draw a digit with mouse, finger or pen: it is centred like MNIST and class
   const pad = await canvasPixels(page, 'draw-pad');
   assert.ok(pad.data.every((v) => v === 255), 'clear leaves white paper');
   assert.equal(await page.$eval('#draw-clear', (b) => b.disabled), true);
+});
+
+test('explanations in place: each "?" opens its text (Escape closes it); a three-step guide on the first visit only, not in the embed', async (t) => {
+  const { page } = t;
+  await open(t, '?attack=pgd');
+  await mcSettled(page);
+  // The guide: three steps, dismissed for good.
+  assert.equal(await page.$$eval('#guide li', (l) => l.length), 3);
+  await page.click('#guide-close');
+  assert.equal(await page.$('#guide'), null);
+  const opened = async (topic, want) => {
+    await page.click(`button[popovertarget="help-${topic}"]`);
+    const shown = await page.$eval(`#help-${topic}`, (e) => ({ open: e.matches(':popover-open'), text: e.textContent }));
+    assert.ok(shown.open, `help-${topic} opens`);
+    assert.match(shown.text, want, topic);
+    await page.keyboard.press('Escape');
+    assert.equal(await page.$eval(`#help-${topic}`, (e) => e.matches(':popover-open')), false, `Escape closes help-${topic}`);
+  };
+  await opened('mc-dropout', /dropout left on|every pass is a slightly different network/);
+  await opened('variance', /\(1\/T\) Σₜ \(pₜ − p̄\)²/);
+  await opened('entropy', /ln 10 ≈ 2\.30/);
+  await opened('mutual-information', /H\(p̄\) − \(1\/T\) Σₜ H\(pₜ\).*epistemic.*aleatoric/s);
+  await opened('margin', /runner-up/);
+  await opened('distances', /L0: how many values changed.*L∞.*Sen/s);
+  await opened('attack-pgd', /Madry et al\. 2018/);
+  // The attack's "?" follows the chosen attack.
+  await page.selectOption('#attack-select', 'cw');
+  await opened('attack-cw', /Carlini & Wagner 2017/);
+  // The guide stays dismissed on the next visit, comes back on request, and never shows in the embed.
+  await page.reload();
+  await modelReady(page);
+  assert.equal(await page.$('#guide'), null, 'dismissed for good');
+  await page.click('#guide-open');
+  assert.equal(await page.$$eval('#guide li', (l) => l.length), 3);
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(t.url + '?embed=1');
+  await modelReady(page);
+  assert.equal(await page.$('#guide'), null, 'no guide in the embed');
 });
