@@ -1,8 +1,11 @@
 //! Turning a user's image file into a model input.
 //!
 //! MNIST-style (the recipe of the original dataset): grey-scale, invert when the background is
-//! light, crop to the digit's bounding box, scale the longer side to 20 px keeping the aspect
-//! ratio, and place it in 28×28 so that its centre of mass is at the centre.
+//! light, take the background away so that it is 0 as in MNIST (for photos of paper: the paper's
+//! level is estimated at each pixel by a grey-level opening, which follows shadows and uneven
+//! light, and Otsu's threshold separates the ink from the paper's texture), crop to the digit's
+//! bounding box, scale the longer side to 20 px keeping the aspect ratio, and place it in 28×28
+//! so that its centre of mass is at the centre.
 //!
 //! Colour models (CIFAR-10, STL-10): centre-crop to the model's aspect ratio (square), resize to
 //! its input with a triangle (bilinear) filter, RGB in CHW order; transparency is composited on
@@ -142,6 +145,14 @@ fn blank() -> Prepared {
 /// The MNIST recipe on decoded pixels (see the module's text); a blank image gives an empty
 /// input with [`BLANK_NOTE`].
 pub fn mnist_from_image(img: &DynamicImage) -> Prepared {
+    // The output is 28×28: 256 px a side is plenty for the crop, and keeps the filters cheap.
+    let small;
+    let img = if img.width().max(img.height()) > WORK_SIDE {
+        small = img.resize(WORK_SIDE, WORK_SIDE, FilterType::Triangle);
+        &small
+    } else {
+        img
+    };
     // Composite transparency onto white (a transparent PNG of a dark stroke is a drawing).
     let rgba = img.to_rgba32f();
     let (w, h) = rgba.dimensions();
@@ -153,7 +164,7 @@ pub fn mnist_from_image(img: &DynamicImage) -> Prepared {
             l * a + (1.0 - a)
         })
         .collect();
-    // Invert when the border (the background) is light.
+    // Invert when the border (the background) is light: ink becomes bright, as in MNIST.
     let border: Vec<f32> = (0..w)
         .flat_map(|x| [grey[x as usize], grey[((h - 1) * w + x) as usize]])
         .chain((0..h).flat_map(|y| [grey[(y * w) as usize], grey[(y * w + w - 1) as usize]]))
@@ -164,13 +175,31 @@ pub fn mnist_from_image(img: &DynamicImage) -> Prepared {
     if background > 0.5 {
         grey.iter_mut().for_each(|v| *v = 1.0 - *v);
     }
-    // Remove the background level and stretch the ink to [0, 1].
-    let bg = if background > 0.5 { 1.0 - background } else { background };
-    let max = grey.iter().cloned().fold(0.0f32, f32::max);
-    if max - bg < 0.1 {
+    // Take the background away. A photo's paper is not one level (a shadow, uneven light): its
+    // level at each pixel is estimated by a grey-level opening (a minimum then a maximum filter
+    // over a window wider than any stroke), which keeps the slowly varying paper and drops the
+    // thin ink. Small images (a drawing, a scan of one digit) use the border's level.
+    let side = w.min(h);
+    let ink: Vec<f32> = if side >= 64 {
+        let k = ((side / 6) | 1) as usize;
+        let bg = max_filter(&min_filter(&grey, w as usize, h as usize, k), w as usize, h as usize, k);
+        grey.iter().zip(&bg).map(|(v, b)| (v - b).max(0.0)).collect()
+    } else {
+        let bg = if background > 0.5 { 1.0 - background } else { background };
+        grey.iter().map(|v| (v - bg).max(0.0)).collect()
+    };
+    let max = ink.iter().cloned().fold(0.0f32, f32::max);
+    if max < 0.1 {
         return blank();
     }
-    grey.iter_mut().for_each(|v| *v = ((*v - bg) / (max - bg)).clamp(0.0, 1.0));
+    // Ink against paper texture: Otsu's threshold on the ink map; what lies below it is paper
+    // (set to 0, MNIST's background), and the ink is stretched so that its strong part (the 95th
+    // percentile of what lies above) is 1.
+    let t = otsu(&ink, max).max(0.05 * max);
+    let mut strong: Vec<f32> = ink.iter().cloned().filter(|&v| v > t).collect();
+    strong.sort_by(f32::total_cmp);
+    let hi = strong.get(strong.len() * 95 / 100).copied().unwrap_or(max).max(t + 1e-3);
+    let grey: Vec<f32> = ink.iter().map(|&v| ((v - t) / (hi - t)).clamp(0.0, 1.0)).collect();
     // Bounding box of the ink.
     let ink = 0.2;
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0u32, 0u32);
@@ -218,6 +247,62 @@ pub fn mnist_from_image(img: &DynamicImage) -> Prepared {
         out[(ty * 28 + tx) as usize] = p[0] as f32 / 255.0;
     }
     Prepared { pixels: out, note: None }
+}
+
+/// The longest side the MNIST recipe works at (larger images are scaled down first).
+pub const WORK_SIDE: u32 = 256;
+
+/// Minimum over a `k`×`k` window (separable: rows, then columns; the window is cut at the edges).
+fn min_filter(v: &[f32], w: usize, h: usize, k: usize) -> Vec<f32> {
+    window_filter(v, w, h, k, f32::min, f32::INFINITY)
+}
+
+fn max_filter(v: &[f32], w: usize, h: usize, k: usize) -> Vec<f32> {
+    window_filter(v, w, h, k, f32::max, f32::NEG_INFINITY)
+}
+
+fn window_filter(v: &[f32], w: usize, h: usize, k: usize, f: fn(f32, f32) -> f32, init: f32) -> Vec<f32> {
+    let r = k / 2;
+    let mut rows = vec![0f32; v.len()];
+    for y in 0..h {
+        for x in 0..w {
+            rows[y * w + x] = (x.saturating_sub(r)..(x + r + 1).min(w)).map(|i| v[y * w + i]).fold(init, f);
+        }
+    }
+    let mut out = vec![0f32; v.len()];
+    for y in 0..h {
+        for x in 0..w {
+            out[y * w + x] = (y.saturating_sub(r)..(y + r + 1).min(h)).map(|j| rows[j * w + x]).fold(init, f);
+        }
+    }
+    out
+}
+
+/// Otsu's threshold of values in [0, `max`] (256 bins): the level that best splits them into two
+/// groups (the largest between-group variance).
+fn otsu(v: &[f32], max: f32) -> f32 {
+    let mut hist = [0f64; 256];
+    for &x in v {
+        hist[((x / max * 255.0) as usize).min(255)] += 1.0;
+    }
+    let n = v.len() as f64;
+    let total: f64 = hist.iter().enumerate().map(|(i, c)| i as f64 * c).sum();
+    let (mut w0, mut sum0, mut best, mut at) = (0f64, 0f64, -1f64, 0usize);
+    for (i, &c) in hist.iter().enumerate() {
+        w0 += c;
+        sum0 += i as f64 * c;
+        let w1 = n - w0;
+        if w0 == 0.0 || w1 == 0.0 {
+            continue;
+        }
+        let (m0, m1) = (sum0 / w0, (total - sum0) / w1);
+        let between = w0 * w1 * (m0 - m1).powi(2);
+        if between > best {
+            best = between;
+            at = i;
+        }
+    }
+    (at as f32 + 0.5) / 255.0 * max
 }
 
 /// The input `arch` expects, from an image file.
