@@ -15,6 +15,9 @@ test('STL-10 view: says no weights are bundled and how to train them; picked STL
   assert.match(notice, /train --arch alexnet_stl10 --data/);
   assert.match(notice, /airplane, bird, car, cat, deer, dog, horse, monkey, ship, truck/);
   assert.equal(await page.$$eval('#gallery .sample', (s) => s.length), 0, 'no bundled STL-10 images');
+  // With no model and no image, nothing can run: "run again" and the download are off.
+  assert.equal(await page.$eval('#attack-run', (b) => b.disabled), true, '"run again" is disabled without a model');
+  assert.equal(await page.$eval('#download-adv', (b) => b.disabled), true);
   await uploadWeights(page, 'stl-random.safetensors', readFileSync(join(t.files, 'stl-random.safetensors')));
   await modelReady(page, 'your-stl-random');
   assert.equal(await page.$('#no-weights'), null, 'the notice goes once weights are in use');
