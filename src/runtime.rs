@@ -198,9 +198,10 @@ pub async fn load(source: Source, preferred: Dataset, gpu: Option<Device>) -> Re
     }
 }
 
-/// A WebGPU device when the browser offers an adapter; `None` otherwise (CPU fallback).
+/// A WebGPU device when the browser offers an adapter; `None` otherwise (CPU fallback). A
+/// software fallback adapter is taken only when `software` is set.
 #[cfg(feature = "webgpu")]
-pub async fn webgpu_device() -> Option<Device> {
+pub async fn webgpu_device(software: bool) -> Option<Device> {
     use wasm_bindgen::JsCast;
     let navigator = web_sys::window()?.navigator();
     let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).ok()?;
@@ -214,12 +215,18 @@ pub async fn webgpu_device() -> Option<Device> {
     if adapter.is_null() || adapter.is_undefined() {
         return None;
     }
+    // `adapter.info.isFallbackAdapter` (older browsers: `adapter.isFallbackAdapter`).
+    let flag = |o: &wasm_bindgen::JsValue| js_sys::Reflect::get(o, &"isFallbackAdapter".into()).ok().and_then(|v| v.as_bool());
+    let fallback = js_sys::Reflect::get(&adapter, &"info".into()).ok().filter(|i| i.is_object()).and_then(|i| flag(&i)).or_else(|| flag(&adapter)).unwrap_or(false);
+    if fallback && !software {
+        return None;
+    }
     // An adapter exists: bring up Burn's wgpu runtime on it (async, as browsers require).
     Device::wgpu_options().init_async().await.ok()
 }
 
 #[cfg(not(feature = "webgpu"))]
-pub async fn webgpu_device() -> Option<Device> {
+pub async fn webgpu_device(_software: bool) -> Option<Device> {
     None
 }
 

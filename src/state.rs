@@ -19,11 +19,15 @@ use quiver_core::Dataset;
 /// Which device runs the models.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DevicePref {
-    /// WebGPU when the browser offers an adapter, else CPU.
+    /// WebGPU when the browser offers a hardware adapter, else CPU. A software fallback adapter
+    /// (SwiftShader, `isFallbackAdapter`) is ~30× slower than the CPU path and is not taken.
     #[default]
     Auto,
     /// Always the CPU (Flex) backend.
     Cpu,
+    /// WebGPU on any adapter the browser offers, a software one included (`device=webgpu`: to
+    /// compare the backends).
+    Gpu,
 }
 
 /// Benchmark modes (`?bench=1`: timings of forward / MC / FGSM; `?bench=attacks`: the attack
@@ -295,7 +299,8 @@ impl AppState {
                 "device" => match v.as_str() {
                     "auto" => s.device = DevicePref::Auto,
                     "cpu" => s.device = DevicePref::Cpu,
-                    _ => ignore("use auto or cpu".into()),
+                    "webgpu" => s.device = DevicePref::Gpu,
+                    _ => ignore("use auto, cpu or webgpu".into()),
                 },
                 "bench" => match v.as_str() {
                     "1" | "true" => s.bench = BenchMode::Speed,
@@ -365,8 +370,14 @@ impl AppState {
         if self.target != d.target {
             m.insert("target", self.target.to_string());
         }
-        if self.device != d.device {
-            m.insert("device", "cpu".into());
+        match self.device {
+            DevicePref::Auto => {}
+            DevicePref::Cpu => {
+                m.insert("device", "cpu".into());
+            }
+            DevicePref::Gpu => {
+                m.insert("device", "webgpu".into());
+            }
         }
         if self.bench != BenchMode::Off {
             m.insert("bench", if self.bench == BenchMode::Speed { "1" } else { "attacks" }.into());
@@ -505,6 +516,16 @@ mod tests {
                 assert!(notes.is_empty(), "{notes:?}");
             }
         }
+    }
+
+    #[test]
+    fn device_values_round_trip() {
+        for (text, want) in [("auto", DevicePref::Auto), ("cpu", DevicePref::Cpu), ("webgpu", DevicePref::Gpu)] {
+            let (s, notes) = AppState::from_query(&format!("device={text}"));
+            assert!(notes.is_empty() && s.device == want, "{text}");
+            assert_eq!(AppState::from_query(&s.to_query()).0.device, want);
+        }
+        assert!(AppState::from_query("device=tpu").1[0].contains("use auto, cpu or webgpu"));
     }
 
     #[test]

@@ -318,8 +318,9 @@ impl Store {
 
     fn find_device(self) {
         spawn_local(async move {
-            if self.state.with_untracked(|s| s.device) == DevicePref::Auto {
-                if let Some(d) = runtime::webgpu_device().await {
+            let pref = self.state.with_untracked(|s| s.device);
+            if pref != DevicePref::Cpu {
+                if let Some(d) = runtime::webgpu_device(pref == DevicePref::Gpu).await {
                     self.gpu.set(Some(d));
                 }
             }

@@ -3,7 +3,8 @@
 //   node tests/e2e/webgpu.mjs          (QUIVER_DIST=path overrides ../../dist)
 //
 // Headless Chromium with --enable-unsafe-webgpu exposes a software (SwiftShader) WebGPU adapter:
-// slow, but a real WebGPU implementation. The same page (sample, T, p, seed) is opened once on
+// slow, but a real WebGPU implementation. The app does not take a fallback adapter by default (it
+// is ~30× slower than the CPU path); device=webgpu asks for it. The same page (sample, T, p, seed) is opened once on
 // WebGPU and once with device=cpu; the dropout masks come from the same seeded stream on the host,
 // so the MC-dropout tables must agree to rounding, before and after the FGSM attack.
 import assert from 'node:assert/strict';
@@ -53,9 +54,11 @@ async function tables(query) {
 let failed = 0;
 try {
   const query = '?sample=8&T=50&p=0.3&seed=7&eps=0.2';
-  const gpu = await tables(query);
+  const gpu = await tables(query + '&device=webgpu');
   const cpu = await tables(query + '&device=cpu');
-  assert.equal(gpu.device, 'WebGPU', 'with --enable-unsafe-webgpu the app must pick WebGPU');
+  const auto = await tables(query);
+  assert.equal(gpu.device, 'WebGPU', 'with --enable-unsafe-webgpu and device=webgpu the app must pick WebGPU');
+  assert.equal(auto.device, 'CPU (Flex, wasm SIMD)', 'by default the software (fallback) adapter is not taken');
   assert.equal(cpu.device, 'CPU (Flex, wasm SIMD)');
   assert.deepEqual(gpu.problems, []);
   assert.deepEqual(cpu.problems, []);
