@@ -21,7 +21,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use quiver_core::data::ImageSet;
 use quiver_core::mc_dropout::McConfig;
-use quiver_core::manifest::{sha256_hex, Manifest, ModelEntry, SubsetScore};
+use quiver_core::manifest::{sha256_hex, EnsembleTag, Manifest, ModelEntry, SubsetScore};
 use quiver_core::model::alexnet::AlexnetSpec;
 use quiver_core::model::{AlexNet, Architecture, Classifier, MnistCnn, Model};
 use quiver_core::weights::{self, StoreDtype};
@@ -44,6 +44,28 @@ fn shuffle(n: usize, seed: u64) -> Vec<usize> {
 /// Seed of epoch `epoch`'s randomness of kind `kind` (0 shuffle, 1 augmentation, 2 dropout).
 fn epoch_seed(seed: u64, epoch: usize, kind: u64) -> u64 {
     seed.wrapping_mul(1000).wrapping_add(epoch as u64).wrapping_add(kind.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+fn parse_ensemble(s: &str) -> Result<EnsembleTag, String> {
+    let (group, member) = s.split_once(':').ok_or_else(|| format!("expected GROUP:MEMBER, got {s:?}"))?;
+    let member = member.parse().map_err(|_| format!("the member must be a whole number, got {member:?}"))?;
+    if group.is_empty() {
+        return Err(format!("empty group in {s:?}"));
+    }
+    Ok(EnsembleTag { group: group.to_string(), member })
+}
+
+/// The training images to use: a random `fraction` of `0..n` (rounded, at least one), drawn
+/// without replacement with ChaCha8 seeded by `seed`, in ascending order; all when `fraction` ≥ 1.
+pub fn subset_indices(n: usize, fraction: f64, seed: u64) -> Vec<usize> {
+    if fraction >= 1.0 {
+        return (0..n).collect();
+    }
+    let k = ((n as f64 * fraction).round() as usize).clamp(1, n);
+    let mut idx = shuffle(n, seed ^ 0x5EED_5AB5_E7u64);
+    idx.truncate(k);
+    idx.sort_unstable();
+    idx
 }
 
 fn parse_arch(s: &str) -> Result<Architecture, String> {
@@ -96,6 +118,18 @@ pub struct TrainArgs {
     /// sets every k-th image, so that all classes appear.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Train on a random fraction (0, 1] of the training images, drawn without replacement by
+    /// `--subset-seed` (ensemble members on different halves of the data); 1 keeps every image.
+    /// Applied after `--limit`.
+    #[arg(long, default_value_t = 1.0)]
+    pub subset_fraction: f64,
+    /// Seed of the `--subset-fraction` draw.
+    #[arg(long, default_value_t = 0)]
+    pub subset_seed: u64,
+    /// Record the model in the manifest as member `MEMBER` of ensemble `GROUP` (`GROUP:MEMBER`,
+    /// e.g. `mnist_seeds_p025:3`).
+    #[arg(long, value_parser = parse_ensemble)]
+    pub ensemble: Option<EnsembleTag>,
     /// Stop after this epoch's checkpoint without writing the weights (to test `--resume`).
     #[arg(long)]
     pub stop_after_epoch: Option<usize>,
@@ -285,6 +319,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
     if let Some(n) = a.limit {
         train = if a.arch == Architecture::MnistCnn { train.take(n) } else { subset_spread(&train, n) };
     }
+    anyhow::ensure!(a.subset_fraction > 0.0 && a.subset_fraction <= 1.0, "--subset-fraction must be in (0, 1], got {}", a.subset_fraction);
+    if a.subset_fraction < 1.0 {
+        train = train.select(&subset_indices(train.len(), a.subset_fraction, a.subset_seed));
+    }
     let test = load_split(a.arch, &a.data, Split::Test)?;
     println!(
         "{}: {} training and {} test images of {:?}, loaded in {:.1} s",
@@ -327,13 +365,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
     }
     std::fs::write(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
     let file = a.out.file_name().unwrap().to_string_lossy().to_string();
+    let id = file.trim_end_matches(".safetensors").to_string();
     let manifest_path = a.out.with_file_name("manifest.json");
     let mut manifest = match std::fs::read_to_string(&manifest_path) {
         Ok(t) => Manifest::from_json(&t).context("reading the existing manifest")?,
         Err(_) => Manifest::default(),
     };
     manifest.upsert(ModelEntry {
-        id: file.trim_end_matches(".safetensors").to_string(),
+        id: id.clone(),
         file,
         architecture: model.architecture(),
         dataset: a.dataset_name.clone().unwrap_or_else(|| dataset_name(a.arch).into()),
@@ -352,7 +391,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
         backend: format!("{:?}", a.backend).to_lowercase(),
         subset: Some(subset_score(&model, &subset_of(a.arch, &test))?),
     });
-    std::fs::write(&manifest_path, manifest.to_json())?;
+    let old = std::fs::read_to_string(&manifest_path).ok();
+    std::fs::write(&manifest_path, manifest.to_json_keeping(old.as_deref(), a.ensemble.as_ref().map(|t| (id.as_str(), t))))?;
     if !history.is_empty() {
         let log = a.out.with_extension("history.json");
         std::fs::write(&log, serde_json::to_string_pretty(&history)?)?;
@@ -636,7 +676,8 @@ pub fn record_subset(a: RecordArgs) -> Result<()> {
     let entry = manifest.models.iter_mut().find(|m| m.file == file).context("the weights file is not in the manifest")?;
     println!("{file}: {}/{} correct on the committed test subset", score.correct, score.images);
     entry.subset = Some(score);
-    std::fs::write(&manifest_path, manifest.to_json())?;
+    let old = std::fs::read_to_string(&manifest_path).ok();
+    std::fs::write(&manifest_path, manifest.to_json_keeping(old.as_deref(), None))?;
     Ok(())
 }
 
@@ -661,6 +702,19 @@ mod tests {
         assert_eq!(&run(1, 0, false)[..], &[10, 11, 12, 13, 20, 21, 22, 23, 10, 11, 12, 13]);
         assert_eq!(reflect(-2, 5), 2);
         assert_eq!(reflect(6, 5), 2);
+    }
+
+    #[test]
+    fn subset_draws_half_without_repeats_and_depends_on_the_seed() {
+        let a = subset_indices(1000, 0.5, 1);
+        assert_eq!(a.len(), 500);
+        assert!(a.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        assert!(a.iter().all(|&i| i < 1000));
+        assert_eq!(a, subset_indices(1000, 0.5, 1));
+        assert_ne!(a, subset_indices(1000, 0.5, 2));
+        assert_eq!(subset_indices(10, 1.0, 7), (0..10).collect::<Vec<_>>());
+        assert_eq!(parse_ensemble("g:3").unwrap(), EnsembleTag { group: "g".into(), member: 3 });
+        assert!(parse_ensemble("g").is_err() && parse_ensemble(":1").is_err() && parse_ensemble("g:x").is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod params;
 pub mod preprocess;
+pub mod study;
 pub mod weights;
 
 pub use dataset::Dataset;

@@ -44,6 +44,32 @@ pub struct ModelEntry {
     pub subset: Option<SubsetScore>,
 }
 
+/// Which ensemble a model belongs to, and its member number in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnsembleTag {
+    /// Name of the group, e.g. `mnist_seeds_p025`.
+    pub group: String,
+    /// Member number within the group (1-based).
+    pub member: usize,
+}
+
+/// Key of the optional ensemble tag in a manifest entry. It is kept outside [`ModelEntry`]'s
+/// fields (so code that builds entries is unchanged); [`Manifest::to_json_keeping`] carries it,
+/// and any other key the struct does not know, over when the manifest is rewritten.
+pub const ENSEMBLE_KEY: &str = "ensemble";
+
+/// The ensemble tag of every entry that has one, from the manifest's JSON text: `(id, tag)`.
+pub fn ensemble_tags(text: &str) -> Result<Vec<(String, EnsembleTag)>, serde_json::Error> {
+    let v: serde_json::Value = serde_json::from_str(text)?;
+    let mut out = Vec::new();
+    for e in v["models"].as_array().into_iter().flatten() {
+        if let (Some(id), Some(tag)) = (e["id"].as_str(), e.get(ENSEMBLE_KEY)) {
+            out.push((id.to_string(), serde_json::from_value(tag.clone())?));
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SubsetScore {
     /// Images in the committed subset.
@@ -59,6 +85,28 @@ impl Manifest {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("manifest serialises")
+    }
+
+    /// Pretty JSON of `self`, keeping every key of `old`'s entries (same id) that [`ModelEntry`]
+    /// does not have (e.g. [`ENSEMBLE_KEY`]), and setting `tag` (id, ensemble tag) if given.
+    pub fn to_json_keeping(&self, old: Option<&str>, tag: Option<(&str, &EnsembleTag)>) -> String {
+        let mut new = serde_json::to_value(self).expect("manifest serialises");
+        let old: Option<serde_json::Value> = old.and_then(|t| serde_json::from_str(t).ok());
+        for e in new["models"].as_array_mut().expect("models").iter_mut() {
+            let id = e["id"].as_str().unwrap_or_default().to_string();
+            let obj = e.as_object_mut().expect("entry object");
+            if let Some(prev) = old.as_ref().and_then(|o| o["models"].as_array()?.iter().find(|p| p["id"].as_str() == Some(&id))?.as_object().cloned()) {
+                for (k, v) in prev {
+                    obj.entry(k).or_insert(v);
+                }
+            }
+            if let Some((tid, t)) = tag {
+                if tid == id {
+                    obj.insert(ENSEMBLE_KEY.into(), serde_json::to_value(t).expect("tag serialises"));
+                }
+            }
+        }
+        serde_json::to_string_pretty(&new).expect("manifest serialises")
     }
 
     pub fn get(&self, id: &str) -> Option<&ModelEntry> {
@@ -78,3 +126,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 pub use crate::model::{CIFAR10_CLASSES, MNIST_CLASSES, STL10_CLASSES};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewriting_keeps_ensemble_tags_and_sets_a_new_one() {
+        let text = include_str!("../../../weights/manifest.json");
+        let m = Manifest::from_json(text).unwrap();
+        let id = m.models[0].id.clone();
+        let tag = EnsembleTag { group: "g".into(), member: 2 };
+        let tagged = m.to_json_keeping(Some(text), Some((&id, &tag)));
+        assert_eq!(ensemble_tags(&tagged).unwrap(), vec![(id.clone(), tag.clone())]);
+        // A later rewrite (another model trained) keeps the tag; the entries are unchanged.
+        let again = Manifest::from_json(&tagged).unwrap().to_json_keeping(Some(&tagged), None);
+        assert_eq!(ensemble_tags(&again).unwrap(), vec![(id, tag)]);
+        assert_eq!(Manifest::from_json(&again).unwrap(), m);
+    }
+}
