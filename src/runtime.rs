@@ -94,7 +94,11 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, LoadError> {
 pub async fn load_manifest() -> Result<Manifest, LoadError> {
     let bytes = fetch_bytes("weights/manifest.json").await?;
     let text = String::from_utf8(bytes).map_err(|_| "weights/manifest.json is not text".to_string())?;
-    Manifest::from_json(&text).map_err(|e| format!("weights/manifest.json is malformed: {e}"))
+    let mut m = Manifest::from_json(&text).map_err(|e| format!("weights/manifest.json is malformed: {e}"))?;
+    // Ensemble members (the study's alternative to MC dropout) are not models to pick one by one.
+    let members = quiver_core::manifest::ensemble_tags(&text).map_err(|e| format!("weights/manifest.json is malformed: {e}"))?;
+    m.models.retain(|e| !members.iter().any(|(id, _)| *id == e.id));
+    Ok(m)
 }
 
 /// Check and build a model from bytes, on the CPU and, when given, on the GPU device.

@@ -30,6 +30,17 @@ pub enum DevicePref {
     Gpu,
 }
 
+/// What the page shows: one image at a time, or the seed study over a test subset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum View {
+    #[default]
+    Image,
+    Study,
+}
+
+/// Most images a live study takes (the bundled subsets hold 1,000 MNIST and 500 CIFAR-10 images).
+pub const STUDY_MAX: usize = 1000;
+
 /// Benchmark modes (`?bench=1`: timings of forward / MC / FGSM; `?bench=attacks`: the attack
 /// table over 100 MNIST test digits, in builds with the `attack-bench` feature).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -155,6 +166,10 @@ pub struct AppState {
     pub bench: BenchMode,
     /// `?embed=1`: the compact layout for an iframe of about 800×600.
     pub embed: bool,
+    /// `?view=study`: the test-set study instead of one image.
+    pub view: View,
+    /// `?study_n=`: how many images of the bundled subset the live study takes (`None`: all).
+    pub study_n: Option<usize>,
     /// `?hide=a,b`: parts of the page not shown (sorted, no repeats).
     pub hide: Vec<Part>,
 }
@@ -170,6 +185,10 @@ pub enum Action {
     Param { key: String, text: String },
     Attack(AttackKind),
     Target(Target),
+    /// One image, or the study over a test subset.
+    View(View),
+    /// How many subset images the live study takes (`None`: all of them; capped at [`STUDY_MAX`]).
+    StudyImages(Option<usize>),
     Sample(usize),
     /// Weights the user brought are in use. `file`: a dropped or picked file (else they came
     /// from `?weights=`).
@@ -224,6 +243,8 @@ impl AppState {
                 *self = next;
             }
             Action::Attack(k) => self.attack = k,
+            Action::View(v) => self.view = v,
+            Action::StudyImages(n) => self.study_n = n.map(|n| n.clamp(1, STUDY_MAX)),
             Action::Target(t) => self.target = t,
             Action::Sample(i) => self.sample = i,
             Action::OwnWeights { dataset, file } => {
@@ -308,6 +329,15 @@ impl AppState {
                     "" | "0" | "false" => s.bench = BenchMode::Off,
                     _ => ignore("use 1 or attacks".into()),
                 },
+                "view" => match v.as_str() {
+                    "image" => s.view = View::Image,
+                    "study" => s.view = View::Study,
+                    _ => ignore("use image or study".into()),
+                },
+                "study_n" => match v.parse::<usize>() {
+                    Ok(n) if (1..=STUDY_MAX).contains(&n) => s.study_n = Some(n),
+                    _ => ignore(format!("the study's image count is a whole number from 1 to {STUDY_MAX}")),
+                },
                 "embed" => match v.as_str() {
                     "1" | "true" => s.embed = true,
                     "" | "0" | "false" => s.embed = false,
@@ -385,6 +415,12 @@ impl AppState {
         if self.embed {
             m.insert("embed", "1".into());
         }
+        if self.view == View::Study {
+            m.insert("view", "study".into());
+        }
+        if let Some(n) = self.study_n {
+            m.insert("study_n", n.to_string());
+        }
         if !self.hide.is_empty() {
             m.insert("hide", self.hide.iter().map(|p| p.key()).collect::<Vec<_>>().join(","));
         }
@@ -429,6 +465,8 @@ mod tests {
             bench: BenchMode::Attacks,
             embed: true,
             hide: vec![Part::Samples, Part::McSettings, Part::Compare],
+            view: View::Study,
+            study_n: Some(200),
         };
         let q = s.to_query();
         assert!(q.contains("embed=1") && q.contains("hide=samples%2Cmc-settings%2Ccompare"), "{q}");

@@ -1,6 +1,6 @@
 //! The page, one component per panel: `shell` (layout), `header` (dataset and model pickers,
 //! status, problems, notes), `samples` (the input), `draw` (draw a digit), `help` (the "?" texts and the first-visit guide), `mc` (MC dropout), `attack/` (the attack
-//! panel: form, run, result), `bench` (`?bench=1`), `share` (the link and the embed snippet), and small `widgets/`.
+//! panel: form, run, result), `bench` (`?bench=1`), `share` (the link and the embed snippet), `study/` (the test-set study: `run.rs` the work, `charts.rs`), and small `widgets/`.
 
 #[cfg(feature = "attack-bench")]
 pub mod attack_bench;
@@ -13,4 +13,5 @@ pub mod mc;
 pub mod samples;
 pub mod share;
 pub mod shell;
+pub mod study;
 pub mod widgets;

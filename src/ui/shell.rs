@@ -2,8 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::state::{BenchMode, Part};
-use crate::store::Store;
+use crate::state::{Action, BenchMode, Part, View};
+use crate::ui::study::run::StudyResults;
+use crate::ui::study::StudyView;
+use crate::store::{use_store, Store};
 use crate::ui::attack::compare::ComparePanel;
 use crate::ui::attack::panel::AttackPanel;
 use crate::ui::bench::BenchPanel;
@@ -23,12 +25,18 @@ pub fn App() -> impl IntoView {
     let embed = store.with_untracked(|s| s.embed);
     let guide = RwSignal::new(first_visit(embed));
     provide_context(GuideOpen(guide));
+    provide_context(StudyResults(RwSignal::new_local(Vec::new())));
+    let study = move || store.with(|s| s.view) == View::Study;
     view! {
         <div class="app" class:embed=embed>
         <Header/>
         <Guide open=guide/>
         <NoWeights/>
-        <main>
+        <ViewSwitch/>
+        <Show when=study>
+            <main class="study"><StudyView/></main>
+        </Show>
+        <main class:hidden=study>
             <SamplePicker/>
             <McPanel/>
             {(!store.hides(Part::Attack)).then(|| view! { <AttackPanel/> })}
@@ -42,6 +50,24 @@ pub fn App() -> impl IntoView {
         </footer>
         </div>
     }
+}
+
+/// One image, or the study over the test set (a pair of tabs).
+#[component]
+fn ViewSwitch() -> impl IntoView {
+    let store = use_store();
+    let view_is = move |v: View| store.with(|s| s.view) == v;
+    let tab = move |v: View, id: &'static str, text: &'static str| {
+        view! {
+            <button id=id role="tab" aria-selected=move || view_is(v).to_string() class:active=move || view_is(v) on:click=move |_| { let _ = store.dispatch(Action::View(v)); }>{text}</button>
+        }
+    };
+    (!store.with_untracked(|s| s.embed)).then(|| view! {
+        <nav class="view-switch" role="tablist" aria-label="What to look at">
+            {tab(View::Image, "view-image", "one image")}
+            {tab(View::Study, "view-study", "the test set (study)")}
+        </nav>
+    })
 }
 
 /// The first-visit guide's switch, for the header's "guide" button.

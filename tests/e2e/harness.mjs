@@ -45,7 +45,8 @@ export function manifest() {
 
 /** The MNIST models: the default dataset's #model-select offers exactly these. */
 export function mnistModelIds() {
-  return manifest().models.filter((m) => m.architecture === 'mnist_cnn').map((m) => m.id);
+  // Ensemble members are not offered one by one.
+  return manifest().models.filter((m) => m.architecture === 'mnist_cnn' && !m.ensemble).map((m) => m.id);
 }
 
 // ---------------------------------------------------------------- selectors

@@ -1,0 +1,147 @@
+//! The study's charts (plotly), one trace per dropout p overlaid as the seed report draws them;
+//! the precomputed full-test-set figures, when shipped, as dashed traces beside the live subset.
+
+use plotly::common::{DashType, Line, Marker, Mode, Title};
+use plotly::configuration::DisplayModeBar;
+use plotly::layout::{Axis, AxisType, Layout, Margin};
+use plotly::{Configuration, Plot, Scatter};
+use quiver_core::study::{ClassRow, Reliability, Tables};
+
+/// Which uncertainty measure the "confidence vs class" chart shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// The report's measure: the true class's MC variance, averaged per class.
+    Variance,
+    Entropy,
+    MutualInformation,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 3] = [Measure::Variance, Measure::Entropy, Measure::MutualInformation];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Measure::Variance => "variance",
+            Measure::Entropy => "entropy",
+            Measure::MutualInformation => "mi",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::Variance => "MC variance of the true class (the report's confidence)",
+            Measure::Entropy => "predictive entropy (nats)",
+            Measure::MutualInformation => "mutual information (nats)",
+        }
+    }
+
+    pub fn of(self, r: &ClassRow) -> f64 {
+        match self {
+            Measure::Variance => r.variance,
+            Measure::Entropy => r.entropy,
+            Measure::MutualInformation => r.mutual_information,
+        }
+    }
+}
+
+/// One series: its name (e.g. "p = 0.25"), its tables, and whether it is the precomputed full set.
+pub struct Series<'a> {
+    pub name: String,
+    pub tables: &'a Tables,
+    pub full: bool,
+}
+
+const COLOURS: [&str; 3] = ["#3b6fd8", "#d8643b", "#2a9d4b"];
+
+fn colour(i: usize) -> &'static str {
+    COLOURS[i % COLOURS.len()]
+}
+
+fn layout(title: &str, x: &str, y: &str, category: bool) -> Layout {
+    let mut xa = Axis::new().title(Title::with_text(x));
+    if category {
+        xa = xa.type_(AxisType::Category);
+    }
+    Layout::new().title(Title::with_text(title)).height(320).margin(Margin::new().top(40).bottom(45).left(60).right(10)).x_axis(xa).y_axis(Axis::new().title(Title::with_text(y)))
+}
+
+fn finish(mut plot: Plot, layout: Layout) -> Plot {
+    plot.set_layout(layout);
+    plot.set_configuration(Configuration::new().display_mode_bar(DisplayModeBar::False).responsive(true));
+    plot
+}
+
+fn line(i: usize, s: &Series, name: String, x: Vec<String>, y: Vec<f64>, dash: DashType) -> Box<Scatter<String, f64>> {
+    Scatter::new(x, y)
+        .name(name)
+        .mode(Mode::LinesMarkers)
+        .line(Line::new().color(colour(i)).dash(if s.full { DashType::Dash } else { dash }))
+        .marker(Marker::new().color(colour(i)).size(if s.full { 4 } else { 6 }))
+}
+
+fn classes(rows: &[ClassRow], names: &[String]) -> Vec<String> {
+    rows.iter().map(|r| names.get(r.class).cloned().unwrap_or_else(|| r.class.to_string())).collect()
+}
+
+/// Confidence vs class: the chosen measure per class, one line per series.
+pub fn confidence_chart(series: &[Series], measure: Measure, names: &[String]) -> Plot {
+    let mut plot = Plot::new();
+    for (i, s) in series.iter().enumerate() {
+        let rows = &s.tables.per_class;
+        plot.add_trace(line(i % 3, s, s.name.clone(), classes(rows, names), rows.iter().map(|r| measure.of(r)).collect(), DashType::Solid));
+    }
+    finish(plot, layout(&format!("Confidence vs class: {}", measure.label()), "class", measure.label(), true))
+}
+
+/// Accuracy vs class: the report's accuracy (mean softmax of the true class) and top-1.
+pub fn accuracy_chart(series: &[Series], names: &[String]) -> Plot {
+    let mut plot = Plot::new();
+    for (i, s) in series.iter().enumerate() {
+        let rows = &s.tables.per_class;
+        plot.add_trace(line(i % 3, s, format!("{}: mean softmax of the true class", s.name), classes(rows, names), rows.iter().map(|r| r.true_prob).collect(), DashType::Solid));
+        plot.add_trace(line(i % 3, s, format!("{}: top-1 accuracy", s.name), classes(rows, names), rows.iter().map(|r| r.top1).collect(), DashType::Dot));
+    }
+    finish(plot, layout("Accuracy vs class", "class", "accuracy", true))
+}
+
+/// Confidence vs accuracy: one point per class (the report's §3.3 plot).
+pub fn confidence_accuracy_chart(series: &[Series], names: &[String]) -> Plot {
+    let mut plot = Plot::new();
+    for (i, s) in series.iter().enumerate() {
+        let rows = &s.tables.per_class;
+        plot.add_trace(
+            Scatter::new(rows.iter().map(|r| r.variance).collect::<Vec<f64>>(), rows.iter().map(|r| r.true_prob).collect::<Vec<f64>>())
+                .name(s.name.clone())
+                .mode(Mode::MarkersText)
+                .text_array(classes(rows, names))
+                .marker(Marker::new().color(colour(i % 3)).size(if s.full { 6 } else { 9 }).opacity(if s.full { 0.5 } else { 1.0 })),
+        );
+    }
+    finish(plot, layout("Confidence vs accuracy, per class", "MC variance of the true class", "mean softmax of the true class", false))
+}
+
+/// Reliability diagram: accuracy against confidence per bin, MC-averaged (solid) and
+/// deterministic (dotted), with the diagonal of perfect calibration.
+pub fn reliability_chart(series: &[Series]) -> Plot {
+    let mut plot = Plot::new();
+    plot.add_trace(Scatter::new(vec![0.0, 1.0], vec![0.0, 1.0]).name("perfectly calibrated").mode(Mode::Lines).line(Line::new().color("#999999").dash(DashType::Dash)));
+    let bins = |r: &Reliability| -> (Vec<f64>, Vec<f64>) { r.bins.iter().filter(|b| b.count > 0).map(|b| (b.confidence, b.accuracy)).unzip() };
+    for (i, s) in series.iter().enumerate() {
+        let (x, y) = bins(&s.tables.reliability);
+        plot.add_trace(Scatter::new(x, y).name(format!("{}: MC mean, ECE {:.4}", s.name, s.tables.reliability.ece)).mode(Mode::LinesMarkers).line(Line::new().color(colour(i % 3))));
+        let (x, y) = bins(&s.tables.det_reliability);
+        plot.add_trace(
+            Scatter::new(x, y)
+                .name(format!("{}: deterministic, ECE {:.4}", s.name, s.tables.det_reliability.ece))
+                .mode(Mode::LinesMarkers)
+                .line(Line::new().color(colour(i % 3)).dash(DashType::Dot)),
+        );
+    }
+    let l = Layout::new()
+        .title(Title::with_text("Reliability: accuracy vs confidence (15 bins)"))
+        .height(320)
+        .margin(Margin::new().top(40).bottom(45).left(60).right(10))
+        .x_axis(Axis::new().title(Title::with_text("confidence (top mean probability)")).range(vec![0.0, 1.0]))
+        .y_axis(Axis::new().title(Title::with_text("accuracy")).range(vec![0.0, 1.02]));
+    finish(plot, l)
+}

@@ -1,0 +1,312 @@
+//! The study view (`?view=study`): the seed report's test-set figures, live. MC dropout over the
+//! bundled test subset for each shipped model (one per dropout p, each evaluated with its own
+//! p, T and seed from the state), with progress and cancel; results are kept per settings, so
+//! switching views does not recompute. Charts per p overlaid: confidence vs class (the report's
+//! variance, or entropy / mutual information), accuracy vs class (the report's mean softmax of
+//! the true class, and top-1), confidence vs accuracy, and the reliability diagram with ECE
+//! (MC-averaged against the deterministic forward). The full test set's figures, precomputed by
+//! `quiver study`, are drawn beside when shipped. Tables download as CSV and JSON.
+
+pub mod charts;
+pub mod run;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use quiver_core::study::{tables, Study, StudyFile, StudyMeta, Tables, DEFAULT_BINS};
+
+use crate::plan::models_of;
+use crate::state::Action;
+use crate::store::{use_store, Where};
+use crate::ui::widgets::charts::render;
+use crate::ui::widgets::download::download_bytes;
+use charts::{Measure, Series};
+use run::{StudyKey, StudyResults, StudyRun};
+
+/// Where the site keeps the precomputed full-test-set study of `models` (the name `quiver study`
+/// gives it: the dataset, then the model ids with their shared prefix written once).
+pub fn full_file_name(dataset: quiver_core::Dataset, models: &[String]) -> String {
+    let prefix = models.first().and_then(|m| m.rfind('_').map(|i| &m[..i + 1])).unwrap_or("");
+    let ids: Vec<&str> = models.iter().enumerate().map(|(i, m)| if i > 0 { m.strip_prefix(prefix).unwrap_or(m) } else { m.as_str() }).collect();
+    format!("study/{}-{}-full.json", dataset.key(), ids.join("_"))
+}
+
+/// The tables of one model's records.
+fn model_tables(r: &run::ModelRun) -> Tables {
+    tables(&r.records, r.entry.class_names.len(), DEFAULT_BINS)
+}
+
+/// A run as core's file format (what the CLI writes), with how it was made.
+pub fn study_file(run: &StudyRun, set_images: usize) -> StudyFile {
+    let studies = run
+        .runs
+        .iter()
+        .map(|r| Study {
+            meta: StudyMeta {
+                method: "mc_dropout".into(),
+                models: vec![r.entry.id.clone()],
+                ensemble: None,
+                dataset: run.key.dataset.label().into(),
+                passes: run.key.passes,
+                p: r.p,
+                seed: run.key.seed,
+                images: r.records.len(),
+                set_images,
+                partial: r.records.len() < run.key.images || run.partial,
+            },
+            clean: model_tables(r),
+            points: None,
+            attacks: Vec::new(),
+        })
+        .collect();
+    StudyFile { version: 1, command: format!("Quiver app, study view: {} images, T = {}, seed {}", run.key.images, run.key.passes, run.key.seed), studies }
+}
+
+/// The per-class rows of a run as CSV (one row per model and class, with how it was made).
+pub fn study_csv(file: &StudyFile) -> String {
+    let mut out = String::from("model,dataset,p,T,seed,images,partial,class,count,variance,true_prob,top1,det_top1,entropy,mutual_information\n");
+    for s in &file.studies {
+        let m = &s.meta;
+        for r in &s.clean.per_class {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                m.models.join("+"),
+                m.dataset,
+                m.p,
+                m.passes,
+                m.seed,
+                m.images,
+                m.partial,
+                r.class,
+                r.count,
+                r.variance,
+                r.true_prob,
+                r.top1,
+                r.det_top1,
+                r.entropy,
+                r.mutual_information
+            ));
+        }
+    }
+    out
+}
+
+#[component]
+pub fn StudyView() -> impl IntoView {
+    let store = use_store();
+    let results = use_context::<StudyResults>().expect("the shell provides the study results").0;
+    let measure = RwSignal::new(Measure::Variance);
+    let progress = RwSignal::new(None::<(usize, usize)>);
+    let stop = StoredValue::new(false);
+    let key = Memo::new(move |_| {
+        let (dataset, mc, n) = store.with(|s| (s.dataset, s.mc, s.study_n));
+        let models: Vec<String> = store.manifest().with(|m| m.as_ref().map(|m| models_of(m, dataset).map(|e| e.id.clone()).collect()).unwrap_or_default());
+        StudyKey { dataset, passes: mc.passes, seed: mc.seed, images: run::subset_size(dataset, n), models }
+    });
+    let current = Signal::derive(move || key.with(|k| results.with(|rs| rs.iter().find(|r| &r.key == k).cloned())));
+    let start = move |_| {
+        let k = key.get_untracked();
+        let Some(manifest) = store.manifest().get_untracked() else { return };
+        let entries: Vec<_> = k.models.iter().filter_map(|id| manifest.get(id).cloned()).collect();
+        stop.set_value(false);
+        progress.set(Some((0, 0)));
+        spawn_local(async move {
+            let set = match run::subset(k.dataset, k.images).await {
+                Ok(s) => s,
+                Err(e) => {
+                    store.problem(Where::Compute, format!("the study's test images could not be loaded: {e}"));
+                    progress.set(None);
+                    return;
+                }
+            };
+            let mut models = Vec::new();
+            for e in entries {
+                match crate::runtime::load_engine(e.clone(), None).await {
+                    Ok(engine) => models.push((e, engine.cpu)),
+                    Err(err) => {
+                        store.problem(Where::Compute, format!("the study could not load {}: {err}", e.id));
+                        progress.set(None);
+                        return;
+                    }
+                }
+            }
+            let done = run::run(k.clone(), set, models, move |m, i| progress.set(Some((m, i))), move || stop.get_value()).await;
+            results.update(|rs| {
+                rs.retain(|r| r.key != done.key);
+                rs.push(done);
+            });
+            progress.set(None);
+        });
+    };
+    let running = move || progress.with(|p| p.is_some());
+    let total = move || key.with(|k| k.images * k.models.len()).max(1);
+    let status = move || match (progress.get(), current.get()) {
+        (Some((m, i)), _) => key.with(|k| format!("running: {} — {i} of {} images", k.models.get(m).cloned().unwrap_or_default(), k.images)),
+        (None, Some(r)) if r.partial => format!("partial: stopped after {} images of the first model(s) (labelled partial in the downloads)", r.runs.iter().map(|m| m.records.len()).sum::<usize>()),
+        (None, Some(r)) => format!("done: {} models × {} images in {:.1} s", r.runs.len(), r.key.images, r.millis / 1000.0),
+        (None, None) => key.with(|k| format!("not run yet: {} models × {} images, T = {} (about {:.0} s here)", k.models.len(), k.images, k.passes, k.models.len() as f64 * k.images as f64 * k.passes as f64 * 0.0005)),
+    };
+    let done_fraction = move || progress.get().map(|(m, i)| (m * key.with(|k| k.images) + i) as f64 / total() as f64).unwrap_or(0.0);
+
+    // The full test set, precomputed by `quiver study`, when the site ships it.
+    let full = LocalResource::new(move || {
+        let k = key.get();
+        async move {
+            if k.models.is_empty() {
+                return None;
+            }
+            let name = full_file_name(k.dataset, &k.models);
+            // Only what the site lists (public/study/index.json): no request that can only 404.
+            let index = crate::runtime::fetch_bytes("study/index.json").await.ok()?;
+            let listed: serde_json::Value = serde_json::from_slice(&index).ok()?;
+            if !listed["files"].as_array()?.iter().any(|f| f.as_str() == name.strip_prefix("study/")) {
+                return None;
+            }
+            let bytes = crate::runtime::fetch_bytes(&name).await.ok()?;
+            StudyFile::from_json(std::str::from_utf8(&bytes).ok()?).ok()
+        }
+    });
+    let full_file = move || full.get().flatten();
+
+    // Charts: redrawn when the result, the measure or the precomputed figures change.
+    Effect::new(move |_| {
+        let Some(run) = current.get() else { return };
+        let m = measure.get();
+        let full = full_file();
+        let names = store.class_names();
+        spawn_local(async move {
+            let live: Vec<(String, Tables)> = run.runs.iter().map(|r| (format!("p = {}", r.p), model_tables(r))).collect();
+            let pre: Vec<(String, Tables)> = full
+                .map(|f| f.studies.into_iter().map(|s| (format!("p = {} (full test set, {} images)", s.meta.p, s.meta.images), s.clean)).collect())
+                .unwrap_or_default();
+            let series: Vec<Series> = live
+                .iter()
+                .map(|(n, t)| Series { name: n.clone(), tables: t, full: false })
+                .chain(pre.iter().map(|(n, t)| Series { name: n.clone(), tables: t, full: true }))
+                .collect();
+            let live_only: Vec<Series> = series.iter().filter(|s| !s.full).map(|s| Series { name: s.name.clone(), tables: s.tables, full: false }).collect();
+            for (id, plot) in [
+                ("study-confidence", charts::confidence_chart(&series, m, &names)),
+                ("study-accuracy", charts::accuracy_chart(&series, &names)),
+                ("study-scatter", charts::confidence_accuracy_chart(&series, &names)),
+                ("study-reliability", charts::reliability_chart(&live_only)),
+            ] {
+                if let Err(e) = render(id, &plot).await {
+                    store.problem(Where::Compute, e);
+                }
+                crate::runtime::yield_now().await;
+            }
+        });
+    });
+
+    let rows = move || {
+        current.get().map(|run| {
+            run.runs
+                .iter()
+                .map(|r| {
+                    let t = model_tables(r);
+                    view! {
+                        <tr data-model=r.entry.id.clone() data-images=t.images data-det-top1=t.det_top1 data-top1=t.top1 data-ece=t.reliability.ece data-det-ece=t.det_reliability.ece>
+                            <td>{r.entry.id.clone()}</td>
+                            <td class="num">{format!("{}", r.p)}</td>
+                            <td class="num">{t.images}</td>
+                            <td class="num">{format!("{:.4}", t.top1)}</td>
+                            <td class="num">{format!("{:.4}", t.det_top1)}</td>
+                            <td class="num">{format!("{:.4}", t.true_prob)}</td>
+                            <td class="num">{format!("{:.6}", t.variance)}</td>
+                            <td class="num">{format!("{:.4}", t.entropy)}</td>
+                            <td class="num">{format!("{:.4}", t.mutual_information)}</td>
+                            <td class="num">{format!("{:.4}", t.reliability.ece)}</td>
+                            <td class="num">{format!("{:.4}", t.det_reliability.ece)}</td>
+                        </tr>
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let export = move |csv: bool| {
+        let Some(run) = current.get_untracked() else { return };
+        let all = run::subset_size(run.key.dataset, None);
+        let file = study_file(&run, all);
+        let name = format!("quiver-study-{}-T{}-seed{}-n{}", run.key.dataset.key(), run.key.passes, run.key.seed, run.key.images);
+        let r = if csv { download_bytes(study_csv(&file).as_bytes(), "text/csv", &format!("{name}.csv")) } else { download_bytes(file.to_json().as_bytes(), "application/json", &format!("{name}.json")) };
+        if let Err(e) = r {
+            store.problem(Where::Compute, e);
+        }
+    };
+    let set_n = move |ev| {
+        let v = event_target_value(&ev);
+        let _ = store.dispatch(Action::StudyImages(v.trim().parse::<usize>().ok()));
+    };
+
+    view! {
+        <section class="panel" id="study-panel" data-state=move || if running() { "running" } else if current.with(|c| c.as_ref().is_some_and(|r| r.partial)) { "partial" } else if current.with(|c| c.is_some()) { "done" } else { "idle" }>
+            <h2>"The seed study over the test set"</h2>
+            <p class="hint">"Each shipped model (trained with dropout p) runs MC dropout with its own p over the bundled test images: T passes and the seed come from the MC settings. The report's confidence is the MC variance of the true class, its accuracy the mean softmax of the true class."</p>
+            <div class="controls">
+                <label>"images " <input id="study-n" type="number" min="1" max=run::subset_size(store.with_untracked(|s| s.dataset), None) prop:value=move || key.with(|k| k.images.to_string()) on:change=set_n/></label>
+                <button id="study-run" on:click=start disabled=move || running() || key.with(|k| k.models.is_empty() || k.images == 0)>"run the study"</button>
+                <button id="study-cancel" on:click=move |_| stop.set_value(true) disabled=move || !running()>"cancel"</button>
+                <progress id="study-progress" max="1" prop:value=done_fraction></progress>
+                <span id="study-status" class="busy" role="status">{status}</span>
+            </div>
+            <div class="controls">
+                <label>"confidence measure "
+                    <select id="study-measure" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        if let Some(m) = Measure::ALL.into_iter().find(|m| m.key() == v) { measure.set(m) }
+                    }>
+                        {Measure::ALL.map(|m| view! { <option value=m.key() selected=m == Measure::Variance>{m.label()}</option> }).to_vec()}
+                    </select>
+                </label>
+                <button id="study-csv" on:click=move |_| export(true) disabled=move || current.with(|c| c.is_none())>"download CSV"</button>
+                <button id="study-json" on:click=move |_| export(false) disabled=move || current.with(|c| c.is_none())>"download JSON"</button>
+                <span class="busy" id="study-full">{move || match full_file() {
+                    Some(f) => format!("dashed: the full test set, precomputed ({})", f.command),
+                    None => "no precomputed full-test-set figures are shipped for these models".to_string(),
+                }}</span>
+            </div>
+            <div class="table-scroll">
+                <table class="metrics" id="study-table">
+                    <thead><tr><th>"model"</th><th>"p"</th><th>"images"</th><th>"top-1 (MC)"</th><th>"top-1 (deterministic)"</th><th>"mean softmax of the true class"</th><th>"MC variance of the true class"</th><th>"entropy"</th><th>"mutual information"</th><th>"ECE (MC)"</th><th>"ECE (deterministic)"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <div class="charts" class:hidden=move || current.with(|c| c.is_none())>
+                <div id="study-confidence" class="chart" role="img" aria-label="Line chart: the chosen uncertainty measure per class, one line per dropout p; the numbers are in the downloads"></div>
+                <div id="study-accuracy" class="chart" role="img" aria-label="Line chart: mean softmax of the true class and top-1 accuracy per class, one pair per dropout p"></div>
+                <div id="study-scatter" class="chart" role="img" aria-label="Scatter: per class, MC variance of the true class against its mean softmax, one colour per dropout p"></div>
+                <div id="study-reliability" class="chart" role="img" aria-label="Reliability diagram: accuracy against confidence in 15 bins, MC-averaged and deterministic, with the ECE in the legend; the ECE is also in the table"></div>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_lists_exactly_the_shipped_study_files() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/public/study");
+        let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/index.json")).unwrap()).unwrap();
+        let mut listed: Vec<String> = index["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+        let mut present: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && n != "index.json")
+            .collect();
+        listed.sort();
+        present.sort();
+        assert_eq!(listed, present, "public/study/index.json must list every study file there");
+        for f in &present {
+            let file = StudyFile::from_json(&std::fs::read_to_string(format!("{dir}/{f}")).unwrap()).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert!(!file.studies.is_empty(), "{f}");
+        }
+    }
+
+    #[test]
+    fn the_precomputed_file_is_named_as_the_cli_names_it() {
+        let ids = ["mnist_cnn_p020", "mnist_cnn_p025", "mnist_cnn_p030"].map(String::from);
+        assert_eq!(full_file_name(quiver_core::Dataset::Mnist, &ids), "study/mnist-mnist_cnn_p020_p025_p030-full.json");
+    }
+}

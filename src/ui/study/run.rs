@@ -1,0 +1,117 @@
+//! The live study's work: MC dropout over the bundled test subset for each shipped model (one
+//! per dropout p), an image at a time with core's [`record_for_image`] — the per-image seed rule
+//! makes the numbers the CLI's (`quiver study`) for the same subset, T and seed — in slices of
+//! at most [`SLICE_MS`] between yields, so the page stays responsive and cancel is seen.
+
+use leptos::prelude::*;
+use quiver_core::data::ImageSet;
+use quiver_core::manifest::ModelEntry;
+use quiver_core::mc_dropout::McConfig;
+use quiver_core::study::{record_for_image, ImageRecord};
+use quiver_core::Dataset;
+
+use crate::runtime::{now_ms, yield_now};
+
+/// Longest stretch of work between two yields to the browser (ms).
+pub const SLICE_MS: f64 = 30.0;
+
+/// What decides a study: the results are kept per key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StudyKey {
+    pub dataset: Dataset,
+    pub passes: usize,
+    pub seed: u64,
+    pub images: usize,
+    pub models: Vec<String>,
+}
+
+/// One model's records (the first `records.len()` images of the subset).
+#[derive(Clone, Debug)]
+pub struct ModelRun {
+    pub entry: ModelEntry,
+    /// The MC dropout rate: the one the model was trained with (the report's pairing).
+    pub p: f32,
+    pub records: Vec<ImageRecord>,
+}
+
+/// A study, finished or stopped part-way.
+#[derive(Clone, Debug)]
+pub struct StudyRun {
+    pub key: StudyKey,
+    pub runs: Vec<ModelRun>,
+    /// Stopped before every model had every image.
+    pub partial: bool,
+    pub millis: f64,
+}
+
+/// The bundled test subset of `dataset`: `n` images (MNIST: the first `n` test images; CIFAR-10,
+/// stored class by class: the first `n / 10` of each class).
+pub async fn subset(dataset: Dataset, n: usize) -> Result<ImageSet, String> {
+    let set: ImageSet = match dataset {
+        Dataset::Mnist => {
+            let images = crate::runtime::fetch_bytes("subsets/mnist/t10k-images-idx3-ubyte").await?;
+            let labels = crate::runtime::fetch_bytes("subsets/mnist/t10k-labels-idx1-ubyte").await?;
+            quiver_core::data::mnist::MnistSet::from_idx(&images, &labels).map_err(|e| e.to_string())?.into()
+        }
+        Dataset::Cifar10 => {
+            let png = crate::runtime::fetch_bytes("subsets/cifar10-test-subset.png").await?;
+            let all = ImageSet::from_grid_png(&png, [3, 32, 32], 50).map_err(|e| e.to_string())?;
+            return Ok(if n >= all.len() { all } else { all.first_per_class(10, n.div_ceil(10)).take(n) });
+        }
+        Dataset::Stl10 => return Err("no STL-10 test images are bundled".into()),
+    };
+    Ok(if n >= set.len() { set } else { set.take(n) })
+}
+
+/// The study's size for a dataset: `wanted`, or the whole subset.
+pub fn subset_size(dataset: Dataset, wanted: Option<usize>) -> usize {
+    let all = match dataset {
+        Dataset::Mnist => 1000,
+        Dataset::Cifar10 => 500,
+        Dataset::Stl10 => 0,
+    };
+    wanted.map_or(all, |n| n.min(all))
+}
+
+/// Run the study `key` over `set` with `models`. `done(model index, images)` reports progress;
+/// `stop()` is checked at every yield. Returns what was computed (partial when stopped).
+pub async fn run(key: StudyKey, set: ImageSet, models: Vec<(ModelEntry, quiver_core::Model)>, done: impl Fn(usize, usize), stop: impl Fn() -> bool) -> StudyRun {
+    let t0 = now_ms();
+    let mut runs: Vec<ModelRun> = Vec::new();
+    let mut partial = false;
+    'models: for (m, (entry, model)) in models.into_iter().enumerate() {
+        let p = entry.report_dropout;
+        let cfg = McConfig { passes: key.passes, p, seed: key.seed };
+        let mut run = ModelRun { entry, p, records: Vec::with_capacity(set.len()) };
+        let mut slice = now_ms();
+        for i in 0..set.len() {
+            match record_for_image(&model, &set.image(i), set.label(i), i, &cfg) {
+                Ok(r) => run.records.push(r),
+                Err(e) => {
+                    leptos::logging::warn!("study: image {i}: {e}");
+                    partial = true;
+                    runs.push(run);
+                    break 'models;
+                }
+            }
+            if now_ms() - slice > SLICE_MS {
+                done(m, i + 1);
+                yield_now().await;
+                if stop() {
+                    partial = true;
+                    runs.push(run);
+                    break 'models;
+                }
+                slice = now_ms();
+            }
+        }
+        done(m, set.len());
+        runs.push(run);
+    }
+    let partial = partial || runs.len() < key.models.len() || runs.iter().any(|r| r.records.len() < set.len());
+    StudyRun { key, runs, partial, millis: now_ms() - t0 }
+}
+
+/// Keep a signal's value reachable from any component (the study's results outlive its view).
+#[derive(Clone, Copy)]
+pub struct StudyResults(pub RwSignal<Vec<StudyRun>, LocalStorage>);

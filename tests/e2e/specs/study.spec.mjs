@@ -1,0 +1,85 @@
+// The study view: MC dropout over the bundled test subset for each shipped model, its tables
+// against the manifest's record of the same subset, cancel and partial results, results kept
+// across views, the downloads.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test, open, waitFor, manifest, STEP_MS } from '../harness.mjs';
+
+const studyDone = (page) => waitFor(page, 'the study to finish', () => ['done', 'partial'].includes(document.querySelector('#study-panel')?.dataset.state), null, 170_000);
+
+const rows = (page) => page.$$eval('#study-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+
+test('study view: MC over the 1,000-image MNIST subset for p = 0.2, 0.25, 0.3; deterministic top-1 equals the manifest\'s subset record; kept across views; CSV and JSON', async (t) => {
+  const { page } = t;
+  await open(t, '?view=study&T=5', null);
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  await page.click('#study-run');
+  await waitFor(page, 'progress shown', () => document.querySelector('#study-panel')?.dataset.state === 'running');
+  await studyDone(page);
+  assert.equal(await page.$eval('#study-panel', (e) => e.dataset.state), 'done');
+  const got = await rows(page);
+  const ids = manifest().models.filter((m) => m.architecture === 'mnist_cnn' && !m.ensemble).map((m) => m);
+  assert.equal(got.length, ids.length);
+  for (const m of ids) {
+    const r = got.find((x) => x.model === m.id);
+    assert.ok(r, `a row for ${m.id}`);
+    assert.equal(Number(r.images), 1000);
+    // The deterministic forward on the committed subset is what `quiver record-subset` recorded.
+    assert.equal(Number(r.detTop1), m.subset.accuracy, `${m.id}: deterministic top-1 ${r.detTop1} vs the manifest's ${m.subset.accuracy}`);
+    assert.ok(Math.abs(Number(r.top1) - m.subset.accuracy) < 0.01, `${m.id}: MC top-1 ${r.top1} near it`);
+    assert.ok(Number(r.ece) >= 0 && Number(r.ece) < 0.05, `${m.id}: ECE ${r.ece}`);
+  }
+  console.log(`        figure: study (T = 5, 1,000 MNIST subset images): ${got.map((r) => `${r.model} top-1 ${r.top1} (det ${r.detTop1}), ECE ${r.ece} (det ${r.detEce})`).join('; ')}`);
+  await waitFor(page, 'the study charts drawn', () => ['study-confidence', 'study-accuracy', 'study-scatter', 'study-reliability'].every((id) => document.querySelector(`#${id} .main-svg`)));
+  assert.equal(await page.$eval('#study-confidence', (e) => e.data.length >= 3), true, 'one line per p (and the precomputed ones when shipped)');
+  // Another measure redraws the confidence chart.
+  await page.selectOption('#study-measure', 'mi');
+  await waitFor(page, 'the MI chart', () => document.querySelector('#study-confidence .gtitle')?.textContent.includes('mutual information'));
+  // Kept across views: back to one image and again to the study, no recomputation.
+  await page.click('#view-image');
+  await page.waitForSelector('#mc-panel', { state: 'visible' });
+  await page.click('#view-study');
+  assert.equal(await page.$eval('#study-panel', (e) => e.dataset.state), 'done', 'the result is still there');
+  assert.deepEqual(await rows(page), got);
+  // Downloads: what is shown, with how it was made.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#study-csv')]);
+  const text = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  assert.equal(text[0], 'model,dataset,p,T,seed,images,partial,class,count,variance,true_prob,top1,det_top1,entropy,mutual_information');
+  assert.equal(text.length, 1 + 10 * ids.length);
+  assert.match(text[1], /^mnist_cnn_p020,MNIST digits \(CNN\),0\.2,5,0,1000,false,0,/);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-json')]);
+  const file = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  assert.equal(file.studies.length, ids.length);
+  assert.deepEqual(file.studies.map((s) => [s.meta.passes, s.meta.images, s.meta.partial]), ids.map(() => [5, 1000, false]));
+  for (const s of file.studies) assert.equal(s.clean.per_class.reduce((n, r) => n + r.count, 0), 1000);
+});
+
+test('study view: cancel keeps what finished, labelled partial; the URL keeps view and size', async (t) => {
+  const { page } = t;
+  await open(t, '?view=study&study_n=400', null);
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  await page.click('#study-run');
+  await waitFor(page, 'some images done', () => /running: .* — [1-9]\d* of 400/.test(document.querySelector('#study-status')?.textContent ?? ''));
+  // From the click to the frame that shows "partial" (measured in the page).
+  await page.evaluate(() => {
+    window.__stopped = null;
+    const panel = document.querySelector('#study-panel');
+    document.querySelector('#study-cancel').addEventListener('click', (e) => { window.__click = e.timeStamp; }, { once: true, capture: true });
+    new MutationObserver((_, mo) => {
+      if (panel.dataset.state === 'partial') { mo.disconnect(); requestAnimationFrame(() => { window.__stopped = performance.now(); }); }
+    }).observe(panel, { attributes: true });
+  });
+  await page.click('#study-cancel');
+  await studyDone(page);
+  await waitFor(page, 'the painted "partial"', () => window.__stopped !== null);
+  const ms = await page.evaluate(() => window.__stopped - window.__click);
+  console.log(`        figure: study cancel, click → painted "partial": ${ms.toFixed(0)} ms`);
+  assert.ok(ms <= 200, `the study stops at once (${ms.toFixed(0)} ms)`);
+  assert.equal(await page.$eval('#study-panel', (e) => e.dataset.state), 'partial');
+  assert.match(await page.textContent('#study-status'), /partial/);
+  const got = await rows(page);
+  assert.ok(got.length >= 1 && Number(got[0].images) < 400, `partial rows: ${JSON.stringify(got)}`);
+  const q = new URLSearchParams(await page.evaluate(() => location.search));
+  assert.equal(q.get('view'), 'study');
+  assert.equal(q.get('study_n'), '400');
+});
