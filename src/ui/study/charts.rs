@@ -3,7 +3,8 @@
 
 use plotly::common::{DashType, Line, Marker, Mode, Title};
 use plotly::configuration::DisplayModeBar;
-use plotly::layout::{Axis, AxisType, Layout, Margin};
+use plotly::common::Orientation;
+use plotly::layout::{Axis, AxisType, Layout, Legend, Margin};
 use plotly::{Configuration, Plot, Scatter};
 use quiver_core::study::{ClassRow, Reliability, Tables};
 
@@ -31,6 +32,15 @@ impl Measure {
         match self {
             Measure::Variance => "MC variance of the true class (the report's confidence)",
             Measure::Entropy => "predictive entropy (nats)",
+            Measure::MutualInformation => "mutual information (nats)",
+        }
+    }
+
+    /// The axis title.
+    pub fn short(self) -> &'static str {
+        match self {
+            Measure::Variance => "MC variance of the true class",
+            Measure::Entropy => "entropy (nats)",
             Measure::MutualInformation => "mutual information (nats)",
         }
     }
@@ -66,7 +76,8 @@ fn layout(title: &str, x: &str, y: &str, category: bool) -> Layout {
 }
 
 fn finish(mut plot: Plot, layout: Layout) -> Plot {
-    plot.set_layout(layout);
+    // The legend under the chart: the plot keeps the panel's width.
+    plot.set_layout(layout.height(420).legend(Legend::new().orientation(Orientation::Horizontal).y(-0.25)));
     plot.set_configuration(Configuration::new().display_mode_bar(DisplayModeBar::False).responsive(true));
     plot
 }
@@ -90,7 +101,7 @@ pub fn confidence_chart(series: &[Series], measure: Measure, names: &[String]) -
         let rows = &s.tables.per_class;
         plot.add_trace(line(i % 3, s, s.name.clone(), classes(rows, names), rows.iter().map(|r| measure.of(r)).collect(), DashType::Solid));
     }
-    finish(plot, layout(&format!("Confidence vs class: {}", measure.label()), "class", measure.label(), true))
+    finish(plot, layout(&format!("Confidence vs class: {}", measure.short()), "class", measure.short(), true))
 }
 
 /// Accuracy vs class: the report's accuracy (mean softmax of the true class) and top-1.
