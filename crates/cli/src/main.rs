@@ -5,6 +5,7 @@ mod attack;
 mod data;
 mod eval;
 mod params;
+mod study;
 mod train;
 
 use anyhow::Result;
@@ -46,6 +47,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Run an attack on a PNG or on test-set indices; writes PNGs and a JSON of metrics.
     Attack(attack::AttackArgs),
+    /// The seed study over a test set: per-class tables, calibration and, under an attack, the
+    /// uncertainty detector (MC dropout per model, or one ensemble); writes compact JSON.
+    Study(study::StudyArgs),
     /// Write the committed sample subsets from the full test set.
     MakeSamples(data::MakeSamplesArgs),
     /// Score a shipped model on the committed test subset and record it in its manifest entry.
@@ -60,6 +64,7 @@ fn main() {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Attack(a) => attack::run(a),
+        Command::Study(a) => study::run(a),
         Command::MakeSamples(a) => data::make_samples(a),
         Command::BenchBackends(a) => train::bench(a),
         Command::RecordSubset(a) => train::record_subset(a),
