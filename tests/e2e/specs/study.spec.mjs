@@ -31,7 +31,10 @@ test('study view: MC over the 1,000-image MNIST subset for p = 0.2, 0.25, 0.3; d
   }
   console.log(`        figure: study (T = 5, 1,000 MNIST subset images): ${got.map((r) => `${r.model} top-1 ${r.top1} (det ${r.detTop1}), ECE ${r.ece} (det ${r.detEce})`).join('; ')}`);
   await waitFor(page, 'the study charts drawn', () => ['study-confidence', 'study-accuracy', 'study-scatter', 'study-reliability'].every((id) => document.querySelector(`#${id} .main-svg`)));
-  assert.equal(await page.$eval('#study-confidence', (e) => e.data.length >= 3), true, 'one line per p (and the precomputed ones when shipped)');
+  // The live subset per p, and beside it the full test set precomputed by `quiver study`.
+  assert.match(await page.textContent('#study-full'), /the full test set, precomputed \(quiver study --passes 50 --seed 0\)/);
+  const names = await page.$eval('#study-confidence', (e) => e.data.map((d) => d.name));
+  assert.deepEqual(names, ['p = 0.2', 'p = 0.25', 'p = 0.3', 'p = 0.2 (full test set, 10000 images)', 'p = 0.25 (full test set, 10000 images)', 'p = 0.3 (full test set, 10000 images)']);
   // Another measure redraws the confidence chart.
   await page.selectOption('#study-measure', 'mi');
   await waitFor(page, 'the MI chart', () => document.querySelector('#study-confidence .gtitle')?.textContent.includes('mutual information'));
