@@ -233,6 +233,20 @@ pub fn StudyView() -> impl IntoView {
             store.problem(Where::Compute, e);
         }
     };
+    // Every chart as a PNG whose name says what it shows and how it was made.
+    let charts_png = move || {
+        let Some(run) = current.get_untracked() else { return };
+        let k = run.key;
+        let tag = format!("{}-{}-T{}-seed{}-n{}{}", k.dataset.key(), k.models.join("+"), k.passes, k.seed, k.images, if run.partial { "-partial" } else { "" });
+        spawn_local(async move {
+            for id in ["study-confidence", "study-accuracy", "study-scatter", "study-reliability"] {
+                if let Err(e) = crate::ui::widgets::charts::download_chart_png(id, &format!("quiver-{id}-{tag}")).await {
+                    store.problem(Where::Compute, e);
+                    return;
+                }
+            }
+        });
+    };
     let set_n = move |ev| {
         let v = event_target_value(&ev);
         let _ = store.dispatch(Action::StudyImages(v.trim().parse::<usize>().ok()));
@@ -260,6 +274,7 @@ pub fn StudyView() -> impl IntoView {
                 </label>
                 <button id="study-csv" on:click=move |_| export(true) disabled=move || current.with(|c| c.is_none())>"download CSV"</button>
                 <button id="study-json" on:click=move |_| export(false) disabled=move || current.with(|c| c.is_none())>"download JSON"</button>
+                <button id="study-png" on:click=move |_| charts_png() disabled=move || current.with(|c| c.is_none())>"download the charts (PNG)"</button>
                 <span class="busy" id="study-full">{move || match full_file() {
                     Some(f) => format!("dashed: the full test set, precomputed ({})", f.command),
                     None => "no precomputed full-test-set figures are shipped for these models".to_string(),

@@ -246,6 +246,24 @@ fn allow_tick_label_overflow(figure: &js_sys::Object) {
     }
 }
 
+/// Save the chart in the element `id` as a PNG named `name` (plotly's own export).
+pub async fn download_chart_png(id: &str, name: &str) -> Result<(), String> {
+    if !plotly_loaded() {
+        return Err("charts are unavailable: vendor/plotly-cartesian.min.js did not load".into());
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let opts = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&opts, &"format".into(), &"png".into());
+        let _ = js_sys::Reflect::set(&opts, &"filename".into(), &name.into());
+        let _ = js_sys::Reflect::set(&opts, &"scale".into(), &2.into());
+        js::download_image(id, &opts).await.map_err(|e| format!("the chart could not be saved: {}", js_sys::JSON::stringify(&e).map(String::from).unwrap_or_default()))?;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (id, name);
+    Ok(())
+}
+
 /// A chart element may ask for another height than the chart's own (`data-height`, in px: the
 /// compact embed layout does).
 #[cfg(target_arch = "wasm32")]
@@ -273,6 +291,9 @@ mod js {
     extern "C" {
         #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
         pub async fn react(id: &str, figure: &js_sys::Object) -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(catch, js_namespace = Plotly, js_name = downloadImage)]
+        pub async fn download_image(id: &str, options: &js_sys::Object) -> Result<JsValue, JsValue>;
     }
 }
 

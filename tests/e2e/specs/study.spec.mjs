@@ -55,6 +55,14 @@ test('study view: MC over the 1,000-image MNIST subset for p = 0.2, 0.25, 0.3; d
   assert.equal(file.studies.length, ids.length);
   assert.deepEqual(file.studies.map((s) => [s.meta.passes, s.meta.images, s.meta.partial]), ids.map(() => [5, 1000, false]));
   for (const s of file.studies) assert.equal(s.clean.per_class.reduce((n, r) => n + r.count, 0), 1000);
+  // Every chart as a PNG named by what made it.
+  const pngs = [];
+  page.on('download', (d) => pngs.push(d));
+  await page.click('#study-png');
+  for (let waited = 0; pngs.length < 4 && waited < 20_000; waited += 200) await page.waitForTimeout(200);
+  assert.deepEqual(pngs.map((d) => d.suggestedFilename()).sort(), ['confidence', 'accuracy', 'scatter', 'reliability'].map((c) => `quiver-study-${c}-mnist-mnist_cnn_p020+mnist_cnn_p025+mnist_cnn_p030-T5-seed0-n1000.png`).sort());
+  const png = readFileSync(await pngs[0].path());
+  assert.equal(png.subarray(1, 4).toString(), 'PNG', 'a PNG file');
 });
 
 test('study view: cancel keeps what finished, labelled partial; the URL keeps view and size', async (t) => {
