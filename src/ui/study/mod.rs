@@ -19,6 +19,7 @@ use crate::state::Action;
 use crate::store::{use_store, Where};
 use crate::ui::widgets::charts::render;
 use crate::ui::widgets::download::download_bytes;
+use crate::ui::widgets::pixel_canvas::PixelCanvas;
 use charts::{Measure, Series};
 use run::{StudyKey, StudyResults, StudyRun};
 
@@ -247,6 +248,47 @@ pub fn StudyView() -> impl IntoView {
             }
         });
     };
+    // The images behind the numbers: one model's images of one class, most uncertain first; a
+    // click opens one in the one-image view.
+    let browse_model = RwSignal::new(0usize);
+    let browse_class = RwSignal::new(0usize);
+    let browse = move || {
+        let run = current.get()?;
+        let m = measure.get();
+        let r = run.runs.get(browse_model.get().min(run.runs.len().saturating_sub(1)))?;
+        let class = browse_class.get();
+        let score = |x: &quiver_core::study::ImageRecord| match m {
+            Measure::Variance => x.true_variance,
+            Measure::Entropy => x.entropy,
+            Measure::MutualInformation => x.mutual_information,
+        };
+        let mut picked: Vec<&quiver_core::study::ImageRecord> = r.records.iter().filter(|x| x.label == class).collect();
+        picked.sort_by(|a, b| score(b).total_cmp(&score(a)));
+        let [c, h, _] = run.set.shape();
+        let names = store.class_names();
+        let dataset = run.key.dataset;
+        Some(
+            picked
+                .into_iter()
+                .take(24)
+                .map(|x| {
+                    let (i, label) = (x.index, x.label);
+                    let pixels = run.set.image(i);
+                    let shown = pixels.clone();
+                    let open = move |_| {
+                        store.use_image(crate::store::InputImage { pixels: pixels.clone(), label: Some(label), source: format!("{} test subset image #{i} (from the study)", dataset.label()) });
+                        let _ = store.dispatch(Action::View(crate::state::View::Image));
+                    };
+                    let tip = format!("#{i}: predicted {} · {} {:.4} · true-class p {:.3}", names.get(x.predicted).cloned().unwrap_or_default(), m.short(), score(x), x.true_prob);
+                    view! {
+                        <button class="sample study-image" data-index=i data-predicted=x.predicted title=tip.clone() aria-label=tip on:click=open>
+                            <PixelCanvas pixels=Signal::derive(move || Some(shown.clone())) id=format!("study-image-{i}") size=h as u32 channels=c/>
+                        </button>
+                    }
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
     let set_n = move |ev| {
         let v = event_target_value(&ev);
         let _ = store.dispatch(Action::StudyImages(v.trim().parse::<usize>().ok()));
@@ -285,6 +327,23 @@ pub fn StudyView() -> impl IntoView {
                     <thead><tr><th>"model"</th><th>"p"</th><th>"images"</th><th>"top-1 (MC)"</th><th>"top-1 (deterministic)"</th><th>"mean softmax of the true class"</th><th>"MC variance of the true class"</th><th>"entropy"</th><th>"mutual information"</th><th>"ECE (MC)"</th><th>"ECE (deterministic)"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
+            </div>
+            <div class="study-browse" class:hidden=move || current.with(|c| c.is_none())>
+                <h3>"The images behind the numbers"</h3>
+                <div class="controls">
+                    <label>"model "
+                        <select id="study-browse-model" on:change=move |ev| browse_model.set(event_target_value(&ev).parse().unwrap_or(0))>
+                            {move || current.get().map(|r| r.runs.iter().enumerate().map(|(k, m)| view! { <option value=k.to_string() selected=k == browse_model.get_untracked()>{format!("{} (p = {})", m.entry.id, m.p)}</option> }).collect::<Vec<_>>())}
+                        </select>
+                    </label>
+                    <label>"class "
+                        <select id="study-browse-class" on:change=move |ev| browse_class.set(event_target_value(&ev).parse().unwrap_or(0))>
+                            {move || store.class_names().into_iter().enumerate().map(|(k, n)| view! { <option value=k.to_string() selected=k == browse_class.get_untracked()>{n}</option> }).collect::<Vec<_>>()}
+                        </select>
+                    </label>
+                    <span class="busy">"most uncertain first by the confidence measure above; click one to open it"</span>
+                </div>
+                <div class="gallery" id="study-images">{browse}</div>
             </div>
             <div class="charts" class:hidden=move || current.with(|c| c.is_none())>
                 <div id="study-confidence" class="chart" role="img" aria-label="Line chart: the chosen uncertainty measure per class, one line per dropout p; the numbers are in the downloads"></div>

@@ -38,6 +38,8 @@ pub struct ModelRun {
 #[derive(Clone, Debug)]
 pub struct StudyRun {
     pub key: StudyKey,
+    /// The images the study ran on (their records index into it).
+    pub set: ImageSet,
     pub runs: Vec<ModelRun>,
     /// Stopped before every model had every image.
     pub partial: bool,
@@ -109,7 +111,7 @@ pub async fn run(key: StudyKey, set: ImageSet, models: Vec<(ModelEntry, quiver_c
         runs.push(run);
     }
     let partial = partial || runs.len() < key.models.len() || runs.iter().any(|r| r.records.len() < set.len());
-    StudyRun { key, runs, partial, millis: now_ms() - t0 }
+    StudyRun { key, set, runs, partial, millis: now_ms() - t0 }
 }
 
 /// Keep a signal's value reachable from any component (the study's results outlive its view).

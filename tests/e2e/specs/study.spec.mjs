@@ -38,9 +38,20 @@ test('study view: MC over the 1,000-image MNIST subset for p = 0.2, 0.25, 0.3; d
   // Another measure redraws the confidence chart.
   await page.selectOption('#study-measure', 'mi');
   await waitFor(page, 'the MI chart', () => document.querySelector('#study-confidence .gtitle')?.textContent.includes('mutual information'));
+  // The images behind a class, most uncertain first (here by mutual information); one opens in
+  // the one-image view with its label.
+  await page.selectOption('#study-browse-model', '1');
+  await page.selectOption('#study-browse-class', '3');
+  const shown = await page.$$eval('#study-images .study-image', (bs) => bs.map((b) => b.title));
+  assert.ok(shown.length > 5, `class 3 images shown: ${shown.length}`);
+  const scores = shown.map((x) => Number(x.match(/mutual information \(nats\) ([\d.]+)/)[1]));
+  assert.deepEqual([...scores].sort((a, b) => b - a), scores, 'most uncertain first');
+  const first = await page.$eval('#study-images .study-image', (b) => Number(b.dataset.index));
+  await page.click('#study-images .study-image');
+  await waitFor(page, 'the one-image view with the study image', (i) => document.querySelector('#input-caption')?.textContent.includes(`#${i} (from the study)`) && document.querySelector('#mc-panel')?.offsetParent !== null, first);
+  assert.match(await page.textContent('#input-caption'), /label 3/);
+  await page.waitForSelector('#mc-summary');
   // Kept across views: back to one image and again to the study, no recomputation.
-  await page.click('#view-image');
-  await page.waitForSelector('#mc-panel', { state: 'visible' });
   await page.click('#view-study');
   assert.equal(await page.$eval('#study-panel', (e) => e.dataset.state), 'done', 'the result is still there');
   assert.deepEqual(await rows(page), got);
