@@ -105,3 +105,22 @@ test('study view: cancel keeps what finished, labelled partial; the URL keeps vi
   assert.equal(q.get('view'), 'study');
   assert.equal(q.get('study_n'), '400');
 });
+
+test('study view, CIFAR-10: the 500-image subset for the three AlexNets; deterministic top-1 equals the manifest\'s subset record', async (t) => {
+  const { page } = t;
+  await open(t, '?view=study&dataset=cifar10&T=3', null);
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  const t0 = Date.now();
+  await page.click('#study-run');
+  await studyDone(page);
+  assert.equal(await page.$eval('#study-panel', (e) => e.dataset.state), 'done');
+  const got = await rows(page);
+  const models = manifest().models.filter((m) => m.architecture === 'alexnet_cifar10' && !m.ensemble);
+  assert.equal(got.length, models.length);
+  for (const m of models) {
+    const r = got.find((x) => x.model === m.id);
+    assert.equal(Number(r.images), 500);
+    assert.equal(Number(r.detTop1), m.subset.accuracy, `${m.id}: deterministic top-1 ${r.detTop1} vs the manifest's ${m.subset.accuracy}`);
+  }
+  console.log(`        figure: CIFAR-10 study (T = 3, 500 images × 3 models) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${got.map((r) => `${r.model} top-1 ${r.top1} (det ${r.detTop1}), ECE ${r.ece} (det ${r.detEce})`).join('; ')}`);
+});
