@@ -156,3 +156,49 @@ pub fn reliability_chart(series: &[Series]) -> Plot {
         .y_axis(Axis::new().title(Title::with_text("accuracy")).range(vec![0.0, 1.02]));
     finish(plot, l)
 }
+
+fn score_name(s: quiver_core::study::Score) -> &'static str {
+    match s {
+        quiver_core::study::Score::Variance => "variance of the predicted class",
+        quiver_core::study::Score::Entropy => "entropy",
+        quiver_core::study::Score::MutualInformation => "mutual information",
+    }
+}
+
+/// ROC curves of each uncertainty score as a detector of the adversarial images, with AUROC.
+pub fn roc_chart(study: &quiver_core::study::AttackStudy, title: &str) -> Plot {
+    let mut plot = Plot::new();
+    plot.add_trace(Scatter::new(vec![0.0, 1.0], vec![0.0, 1.0]).name("chance (AUROC 0.5)").mode(Mode::Lines).line(Line::new().color("#999999").dash(DashType::Dash)));
+    for (i, d) in study.detection.iter().enumerate() {
+        plot.add_trace(Scatter::new(d.roc.fpr.clone(), d.roc.tpr.clone()).name(format!("{}: AUROC {:.3}", score_name(d.score), d.auroc)).mode(Mode::Lines).line(Line::new().color(colour(i))));
+    }
+    let l = Layout::new()
+        .title(Title::with_text(title))
+        .margin(Margin::new().top(40).bottom(45).left(60).right(10))
+        .x_axis(Axis::new().title(Title::with_text("false positive rate (benign flagged)")).range(vec![0.0, 1.0]))
+        .y_axis(Axis::new().title(Title::with_text("true positive rate (adversarial flagged)")).range(vec![0.0, 1.02]));
+    finish(plot, l)
+}
+
+/// Histograms of one score on benign and adversarial images (shared bins).
+pub fn histogram_chart(study: &quiver_core::study::AttackStudy, measure: Measure, title: &str) -> Plot {
+    let score = match measure {
+        Measure::Variance => quiver_core::study::Score::Variance,
+        Measure::Entropy => quiver_core::study::Score::Entropy,
+        Measure::MutualInformation => quiver_core::study::Score::MutualInformation,
+    };
+    let mut plot = Plot::new();
+    if let Some(d) = study.detection.iter().find(|d| d.score == score) {
+        let h = &d.histogram;
+        let mids: Vec<f64> = h.edges.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
+        plot.add_trace(plotly::Bar::new(mids.clone(), h.benign.iter().map(|&c| c as f64).collect::<Vec<f64>>()).name("benign").marker(Marker::new().color("#3b6fd8").opacity(0.6)));
+        plot.add_trace(plotly::Bar::new(mids, h.adversarial.iter().map(|&c| c as f64).collect::<Vec<f64>>()).name("adversarial").marker(Marker::new().color("#d83b5a").opacity(0.6)));
+    }
+    let l = Layout::new()
+        .title(Title::with_text(title))
+        .bar_mode(plotly::layout::BarMode::Overlay)
+        .margin(Margin::new().top(40).bottom(45).left(60).right(10))
+        .x_axis(Axis::new().title(Title::with_text(score_name(score))))
+        .y_axis(Axis::new().title(Title::with_text("images")));
+    finish(plot, l)
+}

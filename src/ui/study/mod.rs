@@ -7,6 +7,7 @@
 //! (MC-averaged against the deterministic forward). The full test set's figures, precomputed by
 //! `quiver study`, are drawn beside when shipped. Tables download as CSV and JSON.
 
+pub mod attack;
 pub mod charts;
 pub mod run;
 
@@ -351,6 +352,7 @@ pub fn StudyView() -> impl IntoView {
                 <div id="study-scatter" class="chart" role="img" aria-label="Scatter: per class, MC variance of the true class against its mean softmax, one colour per dropout p"></div>
                 <div id="study-reliability" class="chart" role="img" aria-label="Reliability diagram: accuracy against confidence in 15 bins, MC-averaged and deterministic, with the ECE in the legend; the ECE is also in the table"></div>
             </div>
+            <attack::SetAttackPanel current=current measure=measure/>
         </section>
     }
 }

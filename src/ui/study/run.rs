@@ -29,6 +29,7 @@ pub struct StudyKey {
 #[derive(Clone, Debug)]
 pub struct ModelRun {
     pub entry: ModelEntry,
+    pub model: quiver_core::Model,
     /// The MC dropout rate: the one the model was trained with (the report's pairing).
     pub p: f32,
     pub records: Vec<ImageRecord>,
@@ -84,7 +85,7 @@ pub async fn run(key: StudyKey, set: ImageSet, models: Vec<(ModelEntry, quiver_c
     'models: for (m, (entry, model)) in models.into_iter().enumerate() {
         let p = entry.report_dropout;
         let cfg = McConfig { passes: key.passes, p, seed: key.seed };
-        let mut run = ModelRun { entry, p, records: Vec::with_capacity(set.len()) };
+        let mut run = ModelRun { entry, model: model.clone(), p, records: Vec::with_capacity(set.len()) };
         let mut slice = now_ms();
         for i in 0..set.len() {
             match record_for_image(&model, &set.image(i), set.label(i), i, &cfg) {

@@ -124,3 +124,35 @@ test('study view, CIFAR-10: the 500-image subset for the three AlexNets; determi
   }
   console.log(`        figure: CIFAR-10 study (T = 3, 500 images × 3 models) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${got.map((r) => `${r.model} top-1 ${r.top1} (det ${r.detTop1}), ECE ${r.ece} (det ${r.detEce})`).join('; ')}`);
 });
+
+test('study view: FGSM over the set — benign against adversarial tables and the uncertainty detectors (ROC, AUROC, histograms)', async (t) => {
+  const { page } = t;
+  await open(t, '?view=study&study_n=100&T=10&eps=0.2', null);
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  await page.click('#study-run');
+  await studyDone(page);
+  const clean = await rows(page);
+  await page.click('#study-attack-run');
+  await waitFor(page, 'the attack over the set', () => ['done', 'partial'].includes(document.querySelector('#study-attack')?.dataset.state), null, 170_000);
+  assert.equal(await page.$eval('#study-attack', (e) => e.dataset.state), 'done');
+  const got = await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+  assert.equal(got.length, clean.length);
+  for (const r of got) {
+    const c = clean.find((x) => x.model === r.model);
+    assert.equal(Number(r.images), 100);
+    assert.equal(Number(r.benignTop1), Number(c.top1), `${r.model}: the benign side is the study's own`);
+    assert.ok(Number(r.success) > 0.3, `${r.model}: FGSM ε 0.2 succeeds often (${r.success})`);
+    assert.ok(Number(r.advTop1) < Number(r.benignTop1), `${r.model}: accuracy falls under attack`);
+    for (const k of ['aurocVariance', 'aurocEntropy', 'aurocMi']) assert.ok(Number(r[k]) >= 0 && Number(r[k]) <= 1, `${r.model} ${k} ${r[k]}`);
+  }
+  console.log(`        figure: FGSM ε 0.2 over 100 MNIST subset images (T = 10): ${got.map((r) => `${r.model} success ${r.success}, top-1 ${r.benignTop1} → ${r.advTop1}, AUROC var ${r.aurocVariance} / entropy ${r.aurocEntropy} / MI ${r.aurocMi}`).join('; ')}`);
+  await waitFor(page, 'the ROC and histogram charts', () => document.querySelector('#study-roc .main-svg') && document.querySelector('#study-histogram .main-svg'));
+  const roc = await page.$eval('#study-roc', (e) => e.data.slice(1).map((d) => ({ name: d.name, x: Array.from(d.x), y: Array.from(d.y) })));
+  assert.equal(roc.length, 3, 'a curve per score');
+  for (const c of roc) {
+    assert.deepEqual([c.x[0], c.y[0], c.x.at(-1), c.y.at(-1)], [0, 0, 1, 1], `${c.name} runs from (0, 0) to (1, 1)`);
+    assert.ok(c.x.every((v, i) => i === 0 || v >= c.x[i - 1]) && c.y.every((v, i) => i === 0 || v >= c.y[i - 1]), `${c.name} is monotone`);
+  }
+  const hist = await page.$eval('#study-histogram', (e) => e.data.map((d) => Array.from(d.y).reduce((a, b) => a + b, 0)));
+  assert.deepEqual(hist, [100, 100], 'every image in its histogram');
+});
