@@ -3,7 +3,8 @@
 // across views, the downloads.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test, open, waitFor, manifest, STEP_MS } from '../harness.mjs';
+import { join } from 'node:path';
+import { test, open, waitFor, manifest, FIXTURES } from '../harness.mjs';
 
 const studyDone = (page) => waitFor(page, 'the study to finish', () => ['done', 'partial'].includes(document.querySelector('#study-panel')?.dataset.state), null, 170_000);
 
@@ -155,4 +156,41 @@ test('study view: FGSM over the set — benign against adversarial tables and th
   }
   const hist = await page.$eval('#study-histogram', (e) => e.data.map((d) => Array.from(d.y).reduce((a, b) => a + b, 0)));
   assert.deepEqual(hist, [100, 100], 'every image in its histogram');
+});
+
+test('study view and `quiver study` give the same numbers on the same subset, T and seed (clean tables and FGSM detectors)', async (t) => {
+  const { page } = t;
+  // Written by: quiver study --data tests/fixtures/mnist-test-subset --limit 30 --passes 5 --seed 0
+  //   --attack fgsm --eps 0.2 --attack-images 30 --out tests/fixtures/e2e/study-cli-n30-T5-fgsm0.2.json
+  const cli = JSON.parse(readFileSync(join(FIXTURES, 'study-cli-n30-T5-fgsm0.2.json'), 'utf8'));
+  await open(t, '?view=study&study_n=30&T=5&seed=0&eps=0.2', null);
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  await page.click('#study-run');
+  await studyDone(page);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-json')]);
+  const app = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  assert.deepEqual(app.studies.map((s) => s.meta.models[0]), cli.studies.map((s) => s.meta.models[0]));
+  const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-4 + 1e-3 * Math.abs(b), `${what}: app ${a} vs CLI ${b}`);
+  for (const [k, s] of app.studies.entries()) {
+    const c = cli.studies[k];
+    assert.deepEqual([s.meta.passes, s.meta.p, s.meta.seed, s.meta.images], [c.meta.passes, c.meta.p, c.meta.seed, c.meta.images]);
+    for (const [j, r] of s.clean.per_class.entries()) {
+      const q = c.clean.per_class[j];
+      assert.deepEqual([r.class, r.count, r.top1, r.det_top1], [q.class, q.count, q.top1, q.det_top1], `${s.meta.models[0]} class ${r.class}`);
+      for (const f of ['variance', 'true_prob', 'entropy', 'mutual_information']) near(r[f], q[f], `${s.meta.models[0]} class ${r.class} ${f}`);
+    }
+    near(s.clean.reliability.ece, c.clean.reliability.ece, `${s.meta.models[0]} ECE`);
+  }
+  await page.click('#study-attack-run');
+  await waitFor(page, 'the attack over the set', () => document.querySelector('#study-attack')?.dataset.state === 'done', null, 120_000);
+  const got = await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+  for (const [k, r] of got.entries()) {
+    const a = cli.studies[k].attacks[0];
+    assert.equal(Number(r.success), a.success_rate, `${r.model}: success`);
+    assert.equal(Number(r.advTop1), a.adversarial.top1, `${r.model}: adversarial top-1`);
+    const auroc = Object.fromEntries(a.detection.map((d) => [d.score, d.auroc]));
+    near(Number(r.aurocVariance), auroc.variance, `${r.model} AUROC variance`);
+    near(Number(r.aurocEntropy), auroc.entropy, `${r.model} AUROC entropy`);
+    near(Number(r.aurocMi), auroc.mutual_information, `${r.model} AUROC MI`);
+  }
 });
