@@ -31,10 +31,13 @@ pub struct StudyArgs {
     /// Treat the weights as the members of one ensemble (member 1 first).
     #[arg(long)]
     pub ensemble: bool,
-    /// Use the members of this ensemble group from weights/manifest.json (implies --ensemble;
-    /// replaces --weights).
+    /// Use the members of this ensemble group, found by their `ensemble` tag in
+    /// --ensemble-manifest (implies --ensemble; replaces --weights).
     #[arg(long)]
     pub ensemble_group: Option<String>,
+    /// The manifest listing the ensemble members (their files are beside it).
+    #[arg(long, default_value = "weights/ensembles/manifest.json")]
+    pub ensemble_manifest: PathBuf,
     /// Test data: the MNIST IDX directory, or a committed subset (as for `eval`).
     #[arg(long, default_value = "../shared/data/mnist")]
     pub data: PathBuf,
@@ -247,11 +250,11 @@ fn study_subject(a: &StudyArgs, subject: &Subject, set: &ImageSet, dataset: &str
 fn subjects(a: &StudyArgs) -> Result<Vec<Subject>> {
     let weights: Vec<PathBuf> = match &a.ensemble_group {
         Some(g) => {
-            let dir = a.weights.first().and_then(|p| p.parent()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("weights"));
-            let text = std::fs::read_to_string(dir.join("manifest.json")).context("reading the manifest")?;
+            let dir = a.ensemble_manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+            let text = std::fs::read_to_string(&a.ensemble_manifest).with_context(|| format!("reading {}", a.ensemble_manifest.display()))?;
             let mut tags: Vec<_> = ensemble_tags(&text)?.into_iter().filter(|(_, t)| &t.group == g).collect();
             tags.sort_by_key(|(_, t)| t.member);
-            anyhow::ensure!(!tags.is_empty(), "no model of ensemble group {g:?} in {}", dir.join("manifest.json").display());
+            anyhow::ensure!(!tags.is_empty(), "no model of ensemble group {g:?} in {}", a.ensemble_manifest.display());
             let m = Manifest::from_json(&text)?;
             tags.iter().map(|(id, _)| Ok(dir.join(&m.get(id).context("entry")?.file))).collect::<Result<_>>()?
         }

@@ -88,25 +88,43 @@ impl Manifest {
     }
 
     /// Pretty JSON of `self`, keeping every key of `old`'s entries (same id) that [`ModelEntry`]
-    /// does not have (e.g. [`ENSEMBLE_KEY`]), and setting `tag` (id, ensemble tag) if given.
+    /// does not have (e.g. [`ENSEMBLE_KEY`]), and setting `tag` (id, ensemble tag) if given. The
+    /// entries' own keys keep their order (the output equals [`Self::to_json`] when nothing extra
+    /// is kept); the extra keys follow, sorted.
     pub fn to_json_keeping(&self, old: Option<&str>, tag: Option<(&str, &EnsembleTag)>) -> String {
-        let mut new = serde_json::to_value(self).expect("manifest serialises");
-        let old: Option<serde_json::Value> = old.and_then(|t| serde_json::from_str(t).ok());
-        for e in new["models"].as_array_mut().expect("models").iter_mut() {
-            let id = e["id"].as_str().unwrap_or_default().to_string();
-            let obj = e.as_object_mut().expect("entry object");
-            if let Some(prev) = old.as_ref().and_then(|o| o["models"].as_array()?.iter().find(|p| p["id"].as_str() == Some(&id))?.as_object().cloned()) {
-                for (k, v) in prev {
-                    obj.entry(k).or_insert(v);
-                }
-            }
-            if let Some((tid, t)) = tag {
-                if tid == id {
-                    obj.insert(ENSEMBLE_KEY.into(), serde_json::to_value(t).expect("tag serialises"));
-                }
-            }
+        #[derive(Serialize)]
+        struct EntryOut<'a> {
+            #[serde(flatten)]
+            entry: &'a ModelEntry,
+            #[serde(flatten)]
+            extra: serde_json::Map<String, serde_json::Value>,
         }
-        serde_json::to_string_pretty(&new).expect("manifest serialises")
+        #[derive(Serialize)]
+        struct Out<'a> {
+            models: Vec<EntryOut<'a>>,
+        }
+        let old: Option<serde_json::Value> = old.and_then(|t| serde_json::from_str(t).ok());
+        let models = self
+            .models
+            .iter()
+            .map(|entry| {
+                let own = serde_json::to_value(entry).expect("entry serialises");
+                let mut extra = serde_json::Map::new();
+                let prev = old.as_ref().and_then(|o| o["models"].as_array()?.iter().find(|p| p["id"].as_str() == Some(entry.id.as_str()))?.as_object().cloned());
+                for (k, v) in prev.into_iter().flatten() {
+                    if own.get(&k).is_none() {
+                        extra.insert(k, v);
+                    }
+                }
+                if let Some((id, t)) = tag {
+                    if id == entry.id {
+                        extra.insert(ENSEMBLE_KEY.into(), serde_json::to_value(t).expect("tag serialises"));
+                    }
+                }
+                EntryOut { entry, extra }
+            })
+            .collect();
+        serde_json::to_string_pretty(&Out { models }).expect("manifest serialises")
     }
 
     pub fn get(&self, id: &str) -> Option<&ModelEntry> {
@@ -133,8 +151,10 @@ mod tests {
 
     #[test]
     fn rewriting_keeps_ensemble_tags_and_sets_a_new_one() {
-        let text = include_str!("../../../weights/manifest.json");
-        let m = Manifest::from_json(text).unwrap();
+        // The shipped manifest without any ensemble tags (parsing drops keys the struct lacks).
+        let m = Manifest::from_json(include_str!("../../../weights/manifest.json")).unwrap();
+        let text = &m.to_json();
+        assert!(ensemble_tags(text).unwrap().is_empty());
         let id = m.models[0].id.clone();
         let tag = EnsembleTag { group: "g".into(), member: 2 };
         let tagged = m.to_json_keeping(Some(text), Some((&id, &tag)));
@@ -143,5 +163,8 @@ mod tests {
         let again = Manifest::from_json(&tagged).unwrap().to_json_keeping(Some(&tagged), None);
         assert_eq!(ensemble_tags(&again).unwrap(), vec![(id, tag)]);
         assert_eq!(Manifest::from_json(&again).unwrap(), m);
+        // Nothing extra: byte for byte the plain writer (key order kept).
+        assert_eq!(m.to_json_keeping(Some(text), None), m.to_json());
+        assert_eq!(m.to_json_keeping(None, None), m.to_json());
     }
 }
