@@ -117,7 +117,7 @@ pub fn Header() -> impl IntoView {
                 <label class:hidden=store.hides(Part::Model)>"Model " <select id="model-select" on:change=set_model>{model_options}</select></label>
                 <ShareButton/>
                 {(!store.with_untracked(|s| s.embed)).then(|| {
-                    let guide = use_context::<crate::ui::shell::GuideOpen>();
+                    let guide = use_context::<crate::ui::help::GuideOpen>();
                     view! { <button id="guide-open" on:click=move |_| if let Some(g) = guide { g.0.set(true) }>"guide"</button> }
                 })}
                 <label class="file-label" class:hidden=store.hides(Part::Weights) title="a .safetensors file with PyTorch state_dict names for mnist_cnn, alexnet_cifar10 or alexnet_stl10">

@@ -115,6 +115,10 @@ mod seen {
     }
 }
 
+/// The first-visit guide's switch, for the header's "guide" button (the shell provides it).
+#[derive(Clone, Copy)]
+pub struct GuideOpen(pub RwSignal<bool>);
+
 /// The first-visit guide: three steps, dismissed once for this browser (not in the embed
 /// layout: an instructor's page says what to do). "guide" in the header shows it again.
 #[component]

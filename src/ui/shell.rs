@@ -10,7 +10,7 @@ use crate::ui::attack::compare::ComparePanel;
 use crate::ui::attack::panel::AttackPanel;
 use crate::ui::bench::BenchPanel;
 use crate::ui::header::{Header, NoWeights};
-use crate::ui::help::{first_visit, Guide};
+use crate::ui::help::{first_visit, Guide, GuideOpen};
 use crate::ui::mc::McPanel;
 use crate::ui::samples::SamplePicker;
 
@@ -69,10 +69,6 @@ fn ViewSwitch() -> impl IntoView {
         </nav>
     })
 }
-
-/// The first-visit guide's switch, for the header's "guide" button.
-#[derive(Clone, Copy)]
-pub struct GuideOpen(pub RwSignal<bool>);
 
 /// The attack benchmark is a tool, not part of the product: only builds with the
 /// `attack-bench` feature have it (`scripts/bench.sh --attacks`).
