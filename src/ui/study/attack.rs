@@ -56,7 +56,8 @@ pub async fn run(key: AttackKey, study: &StudyRun, done: impl Fn(usize, usize), 
     let mut models = Vec::new();
     let mut partial = false;
     let mut slice = now_ms();
-    'models: for (m, r) in study.runs.iter().enumerate() {
+    // MC-dropout models only: an attack on an ensemble needs the ensemble's own gradient.
+    'models: for (m, r) in study.runs.iter().enumerate().filter(|(_, r)| r.members.is_empty()) {
         let cfg = McConfig { passes: study.key.passes, p: r.p, seed: study.key.seed };
         let (mut benign, mut adversarial, mut success): (Vec<ImageRecord>, Vec<ImageRecord>, Vec<bool>) = (Vec::new(), Vec::new(), Vec::new());
         for clean in &r.records {
@@ -105,7 +106,7 @@ pub async fn run(key: AttackKey, study: &StudyRun, done: impl Fn(usize, usize), 
         done(m, benign.len());
         models.push(ModelAttack { model: r.entry.id.clone(), p: r.p, study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
     }
-    let partial = partial || models.len() < study.runs.len();
+    let partial = partial || models.len() < study.runs.iter().filter(|r| r.members.is_empty()).count();
     SetAttack { key, models, partial, millis: now_ms() - t0 }
 }
 

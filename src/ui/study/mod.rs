@@ -44,11 +44,11 @@ pub fn study_file(run: &StudyRun, set_images: usize) -> StudyFile {
         .iter()
         .map(|r| Study {
             meta: StudyMeta {
-                method: "mc_dropout".into(),
+                method: if r.members.is_empty() { "mc_dropout" } else { "ensemble" }.into(),
                 models: vec![r.entry.id.clone()],
-                ensemble: None,
+                ensemble: (!r.members.is_empty()).then(|| r.label.clone()),
                 dataset: run.key.dataset.label().into(),
-                passes: run.key.passes,
+                passes: if r.members.is_empty() { run.key.passes } else { r.members.len() },
                 p: r.p,
                 seed: run.key.seed,
                 images: r.records.len(),
@@ -99,16 +99,23 @@ pub fn StudyView() -> impl IntoView {
     let measure = RwSignal::new(Measure::Variance);
     let progress = RwSignal::new(None::<(usize, usize)>);
     let stop = StoredValue::new(false);
+    // The ensembles shipped for the dataset (weights/ensembles/), studied beside MC dropout.
+    let ensembles = LocalResource::new(move || {
+        let d = store.with(|s| s.dataset);
+        async move { run::ensembles(d).await }
+    });
     let key = Memo::new(move |_| {
         let (dataset, mc, n) = store.with(|s| (s.dataset, s.mc, s.study_n));
         let models: Vec<String> = store.manifest().with(|m| m.as_ref().map(|m| models_of(m, dataset).map(|e| e.id.clone()).collect()).unwrap_or_default());
-        StudyKey { dataset, passes: mc.passes, seed: mc.seed, images: run::subset_size(dataset, n), models }
+        let ensembles = ensembles.get().map(|v| v.iter().map(|(g, _)| g.clone()).collect()).unwrap_or_default();
+        StudyKey { dataset, passes: mc.passes, seed: mc.seed, images: run::subset_size(dataset, n), models, ensembles }
     });
     let current = Signal::derive(move || key.with(|k| results.with(|rs| rs.iter().find(|r| &r.key == k).cloned())));
     let start = move |_| {
         let k = key.get_untracked();
         let Some(manifest) = store.manifest().get_untracked() else { return };
         let entries: Vec<_> = k.models.iter().filter_map(|id| manifest.get(id).cloned()).collect();
+        let groups: Vec<(String, Vec<quiver_core::manifest::ModelEntry>)> = ensembles.get_untracked().unwrap_or_default().into_iter().filter(|(g, _)| k.ensembles.contains(g)).collect();
         stop.set_value(false);
         progress.set(Some((0, 0)));
         spawn_local(async move {
@@ -123,13 +130,30 @@ pub fn StudyView() -> impl IntoView {
             let mut models = Vec::new();
             for e in entries {
                 match crate::runtime::load_engine(e.clone(), None).await {
-                    Ok(engine) => models.push((e, engine.cpu)),
+                    Ok(engine) => models.push(run::Subject::Mc(e, engine.cpu)),
                     Err(err) => {
                         store.problem(Where::Compute, format!("the study could not load {}: {err}", e.id));
                         progress.set(None);
                         return;
                     }
                 }
+            }
+            for (group, members) in groups {
+                let mut loaded = Vec::new();
+                for e in &members {
+                    match crate::runtime::load_engine(e.clone(), None).await {
+                        Ok(engine) => loaded.push(engine.cpu),
+                        Err(err) => {
+                            store.problem(Where::Compute, format!("the study could not load ensemble member {}: {err}", e.id));
+                            progress.set(None);
+                            return;
+                        }
+                    }
+                }
+                // The ensemble goes by its group's name.
+                let mut entry = members[0].clone();
+                entry.id = group.clone();
+                models.push(run::Subject::Ensemble { group, entry, members: loaded });
             }
             let done = run::run(k.clone(), set, models, move |m, i| progress.set(Some((m, i))), move || stop.get_value()).await;
             results.update(|rs| {
@@ -176,7 +200,7 @@ pub fn StudyView() -> impl IntoView {
         let full = full_file();
         let names = store.class_names();
         spawn_local(async move {
-            let live: Vec<(String, Tables)> = run.runs.iter().map(|r| (format!("p = {}", r.p), model_tables(r))).collect();
+            let live: Vec<(String, Tables)> = run.runs.iter().map(|r| (r.label.clone(), model_tables(r))).collect();
             let pre: Vec<(String, Tables)> = full
                 .map(|f| f.studies.into_iter().map(|s| (format!("p = {} (full test set, {} images)", s.meta.p, s.meta.images), s.clean)).collect())
                 .unwrap_or_default();
@@ -209,7 +233,7 @@ pub fn StudyView() -> impl IntoView {
                     view! {
                         <tr data-model=r.entry.id.clone() data-images=t.images data-det-top1=t.det_top1 data-top1=t.top1 data-ece=t.reliability.ece data-det-ece=t.det_reliability.ece>
                             <td>{r.entry.id.clone()}</td>
-                            <td class="num">{format!("{}", r.p)}</td>
+                            <td>{r.label.clone()}</td>
                             <td class="num">{t.images}</td>
                             <td class="num">{format!("{:.4}", t.top1)}</td>
                             <td class="num">{format!("{:.4}", t.det_top1)}</td>
@@ -325,7 +349,7 @@ pub fn StudyView() -> impl IntoView {
             </div>
             <div class="table-scroll">
                 <table class="metrics" id="study-table">
-                    <thead><tr><th>"model"</th><th>"p"</th><th>"images"</th><th>"top-1 (MC)"</th><th>"top-1 (deterministic)"</th><th>"mean softmax of the true class"</th><th>"MC variance of the true class"</th><th>"entropy"</th><th>"mutual information"</th><th>"ECE (MC)"</th><th>"ECE (deterministic)"</th></tr></thead>
+                    <thead><tr><th>"model"</th><th>"how"</th><th>"images"</th><th>"top-1 (MC)"</th><th>"top-1 (deterministic)"</th><th>"mean softmax of the true class"</th><th>"MC variance of the true class"</th><th>"entropy"</th><th>"mutual information"</th><th>"ECE (MC)"</th><th>"ECE (deterministic)"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>
@@ -334,7 +358,7 @@ pub fn StudyView() -> impl IntoView {
                 <div class="controls">
                     <label>"model "
                         <select id="study-browse-model" on:change=move |ev| browse_model.set(event_target_value(&ev).parse().unwrap_or(0))>
-                            {move || current.get().map(|r| r.runs.iter().enumerate().map(|(k, m)| view! { <option value=k.to_string() selected=k == browse_model.get_untracked()>{format!("{} (p = {})", m.entry.id, m.p)}</option> }).collect::<Vec<_>>())}
+                            {move || current.get().map(|r| r.runs.iter().enumerate().map(|(k, m)| view! { <option value=k.to_string() selected=k == browse_model.get_untracked()>{format!("{} ({})", m.entry.id, m.label)}</option> }).collect::<Vec<_>>())}
                         </select>
                     </label>
                     <label>"class "

@@ -23,13 +23,26 @@ pub struct StudyKey {
     pub seed: u64,
     pub images: usize,
     pub models: Vec<String>,
+    /// Ensemble groups studied beside MC dropout (their members' softmaxes as the passes).
+    pub ensembles: Vec<String>,
+}
+
+/// One subject of the study: an MC-dropout model, or an ensemble's members.
+pub enum Subject {
+    Mc(ModelEntry, quiver_core::Model),
+    Ensemble { group: String, entry: ModelEntry, members: Vec<quiver_core::Model> },
 }
 
 /// One model's records (the first `records.len()` images of the subset).
 #[derive(Clone, Debug)]
 pub struct ModelRun {
+    /// How the charts and tables name it ("p = 0.25", "ensemble mnist_seeds_p025, K = 2").
+    pub label: String,
+    /// The model (an ensemble: its first member's entry; `members` holds them all).
     pub entry: ModelEntry,
     pub model: quiver_core::Model,
+    /// An ensemble's members (empty for MC dropout).
+    pub members: Vec<quiver_core::Model>,
     /// The MC dropout rate: the one the model was trained with (the report's pairing).
     pub p: f32,
     pub records: Vec<ImageRecord>,
@@ -78,17 +91,31 @@ pub fn subset_size(dataset: Dataset, wanted: Option<usize>) -> usize {
 
 /// Run the study `key` over `set` with `models`. `done(model index, images)` reports progress;
 /// `stop()` is checked at every yield. Returns what was computed (partial when stopped).
-pub async fn run(key: StudyKey, set: ImageSet, models: Vec<(ModelEntry, quiver_core::Model)>, done: impl Fn(usize, usize), stop: impl Fn() -> bool) -> StudyRun {
+pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: impl Fn(usize, usize), stop: impl Fn() -> bool) -> StudyRun {
     let t0 = now_ms();
     let mut runs: Vec<ModelRun> = Vec::new();
     let mut partial = false;
-    'models: for (m, (entry, model)) in models.into_iter().enumerate() {
-        let p = entry.report_dropout;
-        let cfg = McConfig { passes: key.passes, p, seed: key.seed };
-        let mut run = ModelRun { entry, model: model.clone(), p, records: Vec::with_capacity(set.len()) };
+    let subjects_len = subjects.len();
+    'models: for (m, subject) in subjects.into_iter().enumerate() {
+        let (mut run, cfg) = match subject {
+            Subject::Mc(entry, model) => {
+                let p = entry.report_dropout;
+                (ModelRun { label: format!("p = {p}"), entry, model, members: Vec::new(), p, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p, seed: key.seed })
+            }
+            Subject::Ensemble { group, entry, members } => {
+                let label = format!("ensemble {group}, K = {}", members.len());
+                let model = members[0].clone();
+                (ModelRun { label, entry, model, members, p: 0.0, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p: 0.0, seed: key.seed })
+            }
+        };
         let mut slice = now_ms();
         for i in 0..set.len() {
-            match record_for_image(&model, &set.image(i), set.label(i), i, &cfg) {
+            let record = if run.members.is_empty() {
+                record_for_image(&run.model, &set.image(i), set.label(i), i, &cfg)
+            } else {
+                Ok(quiver_core::study::ensemble_record(&run.members, &set.image(i), set.label(i), i))
+            };
+            match record {
                 Ok(r) => run.records.push(r),
                 Err(e) => {
                     leptos::logging::warn!("study: image {i}: {e}");
@@ -111,10 +138,31 @@ pub async fn run(key: StudyKey, set: ImageSet, models: Vec<(ModelEntry, quiver_c
         done(m, set.len());
         runs.push(run);
     }
-    let partial = partial || runs.len() < key.models.len() || runs.iter().any(|r| r.records.len() < set.len());
+    let partial = partial || runs.len() < subjects_len || runs.iter().any(|r| r.records.len() < set.len());
     StudyRun { key, set, runs, partial, millis: now_ms() - t0 }
 }
 
 /// Keep a signal's value reachable from any component (the study's results outlive its view).
 #[derive(Clone, Copy)]
 pub struct StudyResults(pub RwSignal<Vec<StudyRun>, LocalStorage>);
+
+/// The ensembles shipped for `dataset` (`weights/ensembles/manifest.json`: members tagged with
+/// their group), as (group, members' entries in member order). None when the site has none.
+pub async fn ensembles(dataset: Dataset) -> Vec<(String, Vec<ModelEntry>)> {
+    let Ok(bytes) = crate::runtime::fetch_bytes("weights/ensembles/manifest.json").await else { return Vec::new() };
+    let Ok(text) = String::from_utf8(bytes) else { return Vec::new() };
+    let (Ok(m), Ok(tags)) = (quiver_core::manifest::Manifest::from_json(&text), quiver_core::manifest::ensemble_tags(&text)) else { return Vec::new() };
+    let mut groups: std::collections::BTreeMap<String, Vec<(usize, ModelEntry)>> = Default::default();
+    for (id, tag) in tags {
+        if let Some(e) = m.get(&id).filter(|e| Dataset::of(e.architecture) == dataset) {
+            // The member files sit beside that manifest.
+            let mut e = e.clone();
+            e.file = format!("ensembles/{}", e.file);
+            groups.entry(tag.group).or_default().push((tag.member, e));
+        }
+    }
+    groups.into_iter().map(|(g, mut v)| {
+        v.sort_by_key(|(k, _)| *k);
+        (g, v.into_iter().map(|(_, e)| e).collect::<Vec<_>>())
+    }).filter(|(_, v)| v.len() >= 2).collect()
+}

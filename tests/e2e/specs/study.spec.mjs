@@ -18,8 +18,18 @@ test('study view: MC over the 1,000-image MNIST subset for p = 0.2, 0.25, 0.3; d
   await waitFor(page, 'progress shown', () => document.querySelector('#study-panel')?.dataset.state === 'running');
   await studyDone(page);
   assert.equal(await page.$eval('#study-panel', (e) => e.dataset.state), 'done');
-  const got = await rows(page);
+  const all = await rows(page);
   const ids = manifest().models.filter((m) => m.architecture === 'mnist_cnn' && !m.ensemble).map((m) => m);
+  // The shipped ensembles (weights/ensembles/) come after the MC-dropout models.
+  const members = JSON.parse(readFileSync(join(FIXTURES, '../../../weights/ensembles/manifest.json'), 'utf8')).models.map((m) => m.ensemble.group);
+  const groups = [...new Set(members)].sort();
+  const k = (g) => members.filter((x) => x === g).length;
+  assert.deepEqual(all.slice(ids.length).map((r) => r.model), groups, 'one row per ensemble');
+  for (const r of all.slice(ids.length)) {
+    assert.equal(Number(r.images), 1000);
+    assert.ok(Number(r.top1) > 0.97, `${r.model}: top-1 ${r.top1}`);
+  }
+  const got = all.slice(0, ids.length);
   assert.equal(got.length, ids.length);
   for (const m of ids) {
     const r = got.find((x) => x.model === m.id);
@@ -35,7 +45,7 @@ test('study view: MC over the 1,000-image MNIST subset for p = 0.2, 0.25, 0.3; d
   // The live subset per p, and beside it the full test set precomputed by `quiver study`.
   assert.match(await page.textContent('#study-full'), /the full test set, precomputed \(quiver study --passes 50 --seed 0\)/);
   const names = await page.$eval('#study-confidence', (e) => e.data.map((d) => d.name));
-  assert.deepEqual(names, ['p = 0.2', 'p = 0.25', 'p = 0.3', 'p = 0.2 (full test set, 10000 images)', 'p = 0.25 (full test set, 10000 images)', 'p = 0.3 (full test set, 10000 images)']);
+  assert.deepEqual(names, ['p = 0.2', 'p = 0.25', 'p = 0.3', ...groups.map((g) => `ensemble ${g}, K = ${k(g)}`), 'p = 0.2 (full test set, 10000 images)', 'p = 0.25 (full test set, 10000 images)', 'p = 0.3 (full test set, 10000 images)']);
   // Another measure redraws the confidence chart.
   await page.selectOption('#study-measure', 'mi');
   await waitFor(page, 'the MI chart', () => document.querySelector('#study-confidence .gtitle')?.textContent.includes('mutual information'));
@@ -55,17 +65,18 @@ test('study view: MC over the 1,000-image MNIST subset for p = 0.2, 0.25, 0.3; d
   // Kept across views: back to one image and again to the study, no recomputation.
   await page.click('#view-study');
   assert.equal(await page.$eval('#study-panel', (e) => e.dataset.state), 'done', 'the result is still there');
-  assert.deepEqual(await rows(page), got);
+  assert.deepEqual(await rows(page), all);
   // Downloads: what is shown, with how it was made.
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#study-csv')]);
   const text = readFileSync(await csv.path(), 'utf8').trim().split('\n');
   assert.equal(text[0], 'model,dataset,p,T,seed,images,partial,class,count,variance,true_prob,top1,det_top1,entropy,mutual_information');
-  assert.equal(text.length, 1 + 10 * ids.length);
+  assert.equal(text.length, 1 + 10 * all.length);
   assert.match(text[1], /^mnist_cnn_p020,MNIST digits \(CNN\),0\.2,5,0,1000,false,0,/);
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-json')]);
   const file = JSON.parse(readFileSync(await json.path(), 'utf8'));
-  assert.equal(file.studies.length, ids.length);
-  assert.deepEqual(file.studies.map((s) => [s.meta.passes, s.meta.images, s.meta.partial]), ids.map(() => [5, 1000, false]));
+  assert.equal(file.studies.length, all.length);
+  assert.deepEqual(file.studies.map((s) => [s.meta.method, s.meta.passes, s.meta.images, s.meta.partial]).slice(0, ids.length), ids.map(() => ['mc_dropout', 5, 1000, false]));
+  assert.ok(file.studies.slice(ids.length).every((s) => s.meta.method === 'ensemble' && s.meta.passes >= 2), 'ensembles: K members as the passes');
   for (const s of file.studies) assert.equal(s.clean.per_class.reduce((n, r) => n + r.count, 0), 1000);
   // Every chart as a PNG named by what made it.
   const pngs = [];
@@ -132,7 +143,7 @@ test('study view: FGSM over the set — benign against adversarial tables and th
   await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
   await page.click('#study-run');
   await studyDone(page);
-  const clean = await rows(page);
+  const clean = (await rows(page)).filter((r) => r.model.startsWith('mnist_cnn_'));
   await page.click('#study-attack-run');
   await waitFor(page, 'the attack over the set', () => ['done', 'partial'].includes(document.querySelector('#study-attack')?.dataset.state), null, 170_000);
   assert.equal(await page.$eval('#study-attack', (e) => e.dataset.state), 'done');
@@ -169,6 +180,7 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   await studyDone(page);
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-json')]);
   const app = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  app.studies = app.studies.filter((s) => s.meta.method === 'mc_dropout');
   assert.deepEqual(app.studies.map((s) => s.meta.models[0]), cli.studies.map((s) => s.meta.models[0]));
   const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-4 + 1e-3 * Math.abs(b), `${what}: app ${a} vs CLI ${b}`);
   for (const [k, s] of app.studies.entries()) {
