@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use quiver_core::attacks::{loss_gradient, on_grid, run_attack, AttackKind, Flow, Goal, Target};
+use quiver_core::attacks::{run_attack, AttackKind, Flow, Goal, Target};
 use quiver_core::data::ImageSet;
 use quiver_core::manifest::{ensemble_tags, Manifest};
 use quiver_core::mc_dropout::McConfig;
-use quiver_core::model::{Classifier, Model};
+use quiver_core::model::{Classifier, Ensemble, Model};
 use quiver_core::study::{attack_study, ensemble_record, record_for_image, scatter, tables, ImageRecord, Study, StudyFile, StudyMeta, DEFAULT_BINS};
 
 use crate::data::{dataset_name, load_split, Split};
@@ -53,8 +53,8 @@ pub struct StudyArgs {
     pub fixed_p: bool,
     /// Also attack the first --attack-images images with this attack and add the benign vs
     /// adversarial tables and the detector figures. MC dropout: the attack runs on the model
-    /// with dropout off. Ensembles: FGSM on the sum of the members' losses (white box); any other
-    /// attack runs on member 1 and transfers.
+    /// with dropout off. Ensembles: white box on the ensemble's mean softmax (every attack
+    /// differentiates −log of the members' mean probability of the label).
     #[arg(long)]
     pub attack: Option<AttackKind>,
     #[arg(long, default_value_t = 1000)]
@@ -145,19 +145,6 @@ fn clean_records(subject: &Subject, set: &ImageSet, n: usize, clock: &Clock) -> 
     Ok(out)
 }
 
-/// FGSM against an ensemble: `x + ε·sign(Σ_k ∇ₓ CE_k(x, y))`, clipped to [0, 1] and projected
-/// onto the 8-bit grid.
-fn ensemble_fgsm(models: &[Model], image: &[f32], label: usize, eps: f32) -> Vec<f32> {
-    let mut g = vec![0f32; image.len()];
-    for m in models {
-        let (_, gm) = loss_gradient(m, image, label);
-        for (a, b) in g.iter_mut().zip(gm) {
-            *a += b;
-        }
-    }
-    image.iter().zip(&g).map(|(&x, &d)| on_grid((x + eps * d.signum() * (d != 0.0) as u8 as f32).clamp(0.0, 1.0))).collect()
-}
-
 /// The attack part: records of the first `n` images clean and attacked, and success flags.
 fn attack_records(a: &StudyArgs, kind: AttackKind, subject: &Subject, set: &ImageSet, n: usize, clock: &Clock) -> Result<(Vec<ImageRecord>, Vec<ImageRecord>, Vec<bool>)> {
     let attack = a.params.0.get(kind);
@@ -169,20 +156,13 @@ fn attack_records(a: &StudyArgs, kind: AttackKind, subject: &Subject, set: &Imag
         }
         let (x, y) = (set.image(i), set.label(i));
         let (x_adv, success) = match subject {
-            Subject::Ensemble { models, .. } if kind == AttackKind::Fgsm => {
-                anyhow::ensure!(a.target.is_none(), "targeted attacks are only studied for MC dropout");
-                let x_adv = ensemble_fgsm(models, &x, y, a.params.0.fgsm.eps);
-                let r = ensemble_record(models, &x_adv, y, i);
-                let s = r.predicted != y;
-                (x_adv, s)
-            }
+            // White box on the ensemble's mean prediction (core's `Ensemble`): every attack
+            // differentiates −log of the members' mean softmax.
             Subject::Ensemble { models, .. } => {
                 anyhow::ensure!(a.target.is_none(), "targeted attacks are only studied for MC dropout");
-                let goal = Goal { label: y, target: None };
-                let o = run_attack(attack, &models[0], &x, goal, |_| Flow::Continue)?;
-                let r = ensemble_record(models, &o.adversarial, y, i);
-                let s = r.predicted != y;
-                (o.adversarial, s)
+                let ensemble = Model::Ensemble(Ensemble::new(models.clone())?);
+                let o = run_attack(attack, &ensemble, &x, Goal { label: y, target: None }, |_| Flow::Continue)?;
+                (o.adversarial, o.success)
             }
             Subject::Mc { model, .. } => {
                 let goal = Goal::for_image(model, &x, Some(y), a.target.unwrap_or_default())?;
@@ -217,8 +197,7 @@ fn study_subject(a: &StudyArgs, subject: &Subject, set: &ImageSet, dataset: &str
         params.insert("target".into(), a.target.unwrap_or_default().to_string().into());
         let aimed = match subject {
             Subject::Mc { .. } => "the model with dropout off",
-            Subject::Ensemble { .. } if kind == AttackKind::Fgsm => "the sum of the members' losses",
-            Subject::Ensemble { .. } => "member 1 (transfer)",
+            Subject::Ensemble { .. } => "the ensemble's mean softmax (white box)",
         };
         params.insert("attacked".into(), aimed.into());
         attacks.push(attack_study(attack.name(), serde_json::Value::Object(params), &benign, &adv, &ok, k));

@@ -211,6 +211,9 @@ pub fn save_as(model: &Model, metadata: BTreeMap<String, String>, dtype: StoreDt
                 tensors.push((format!("{name}.bias"), bias(&fc.bias)));
             }
         }
+        // Members are trained and saved one by one (`quiver train --ensemble`); nothing builds
+        // an ensemble before saving.
+        Model::Ensemble(_) => panic!("an ensemble is saved member by member, not as one file"),
     }
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .into_iter()

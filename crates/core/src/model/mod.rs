@@ -2,12 +2,14 @@
 //! shaped `[batch, channels, height, width]`; any normalisation happens inside `forward`.
 
 pub mod alexnet;
+pub mod ensemble;
 pub mod mnist_cnn;
 
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 pub use alexnet::AlexNet;
+pub use ensemble::{Ensemble, EnsembleError};
 pub use mnist_cnn::MnistCnn;
 
 /// The architectures Quiver knows, as named in `weights/manifest.json`.
@@ -121,6 +123,8 @@ pub enum Model {
     MnistCnn(MnistCnn),
     /// Either AlexNet preset (the architecture is part of the model).
     AlexNet(AlexNet),
+    /// K models whose prediction is the mean of their softmaxes (see [`Ensemble`]).
+    Ensemble(Ensemble),
 }
 
 impl Model {
@@ -135,6 +139,7 @@ impl Model {
         match self {
             Model::MnistCnn(m) => m,
             Model::AlexNet(m) => m,
+            Model::Ensemble(m) => m,
         }
     }
 
@@ -144,6 +149,7 @@ impl Model {
         match self {
             Model::MnistCnn(m) => Model::MnistCnn(m.to_device(device)),
             Model::AlexNet(m) => Model::AlexNet(m.to_device(device)),
+            Model::Ensemble(e) => Model::Ensemble(Ensemble::new(e.members().iter().map(|m| m.clone().to_device(device)).collect()).expect("the members were an ensemble")),
         }
     }
 }
