@@ -1,15 +1,16 @@
 //! Benign against attacked, over the set: the attack chosen in the one-image view (its kind,
-//! parameters and goal from the state) runs on every image of a finished study, for each model;
+//! parameters and goal from the state) runs on every image of a finished study, for each subject
+//! (MC-dropout models with dropout off; ensembles white box through core's `Ensemble`);
 //! each 8-bit adversarial image gets the same MC dropout (same per-image seed as its clean image:
 //! common random numbers) and core's [`attack_study`] gives the benign and adversarial tables and
 //! how well variance, entropy and mutual information detect the adversarial images (ROC, AUROC).
 //! Long attacks yield every [`SLICE_MS`](super::run::SLICE_MS) inside an image, so cancel is seen.
 
-use quiver_core::attacks::{AttackKind, AttackSet, Goal, Step, Target};
+use quiver_core::attacks::{Attack, AttackKind, AttackSet, Goal, Step, Target};
 use quiver_core::mc_dropout::McConfig;
-use quiver_core::study::{attack_study, record_for_image, AttackStudy, ImageRecord};
+use quiver_core::study::{attack_study, ensemble_record, record_for_image, AttackStudy, ImageRecord};
 
-use super::run::{StudyRun, SLICE_MS};
+use super::run::{ModelRun, StudyRun, SLICE_MS};
 use crate::runtime::{now_ms, yield_now};
 
 /// What decides an attack over the set (besides the study it runs on).
@@ -25,7 +26,8 @@ pub struct AttackKey {
 #[derive(Clone, Debug)]
 pub struct ModelAttack {
     pub model: String,
-    pub p: f32,
+    /// How the study names the subject ("p = 0.25", "ensemble mnist_seeds_p025, K = 5").
+    pub label: String,
     pub study: AttackStudy,
 }
 
@@ -49,48 +51,81 @@ fn parameters(key: &AttackKey) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-/// Attack every image of `study` with `key`'s attack. `done(model, images)` reports progress.
+/// The run was cancelled.
+pub struct Stopped;
+
+/// One clean image of one subject, attacked: the adversarial image's record (the same MC
+/// dropout, and the same per-image seed, as its clean record; an ensemble: its members) and
+/// whether the attack reached its goal. `None` when the goal does not apply (a target equal to
+/// the label) or the record fails. Long attacks yield every [`SLICE_MS`], calling `tick` first
+/// and returning `Err(Stopped)` once `stop()` says so.
+pub async fn attack_image(
+    r: &ModelRun,
+    attack: &dyn Attack,
+    target: Target,
+    image: &[f32],
+    clean: &ImageRecord,
+    cfg: &McConfig,
+    slice: &mut f64,
+    tick: &dyn Fn(),
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<(ImageRecord, bool)>, Stopped> {
+    let outcome = match Goal::for_image(&r.model, image, Some(clean.label), target).and_then(|g| attack.start(&r.model, image, g)) {
+        Ok(mut run) => loop {
+            match run.step() {
+                Step::Done(o) => break o,
+                Step::Running(_) if now_ms() - *slice > SLICE_MS => {
+                    tick();
+                    yield_now().await;
+                    *slice = now_ms();
+                    if stop() {
+                        return Err(Stopped);
+                    }
+                }
+                Step::Running(_) => {}
+            }
+        },
+        Err(_) => return Ok(None),
+    };
+    let record = if r.members.is_empty() {
+        record_for_image(&r.model, &outcome.adversarial, clean.label, clean.index, cfg).ok()
+    } else {
+        Some(ensemble_record(&r.members, &outcome.adversarial, clean.label, clean.index))
+    };
+    Ok(record.map(|rec| (rec, outcome.success)))
+}
+
+/// Attack every image of `study` with `key`'s attack, for every subject (MC-dropout models
+/// attacked with dropout off; ensembles white box on their mean softmax). `done(model, images)`
+/// reports progress.
 pub async fn run(key: AttackKey, study: &StudyRun, done: impl Fn(usize, usize), stop: impl Fn() -> bool) -> SetAttack {
     let t0 = now_ms();
     let attack = key.attacks.get(key.kind);
     let mut models = Vec::new();
     let mut partial = false;
     let mut slice = now_ms();
-    // MC-dropout models only: an attack on an ensemble needs the ensemble's own gradient.
-    'models: for (m, r) in study.runs.iter().enumerate().filter(|(_, r)| r.members.is_empty()) {
+    'models: for (m, r) in study.runs.iter().enumerate() {
         let cfg = McConfig { passes: study.key.passes, p: r.p, seed: study.key.seed };
         let (mut benign, mut adversarial, mut success): (Vec<ImageRecord>, Vec<ImageRecord>, Vec<bool>) = (Vec::new(), Vec::new(), Vec::new());
+        let count = std::cell::Cell::new(0usize);
         for clean in &r.records {
             let image = study.set.image(clean.index);
-            let outcome = match Goal::for_image(&r.model, &image, Some(clean.label), key.target).and_then(|g| attack.start(&r.model, &image, g)) {
-                Ok(mut run) => loop {
-                    match run.step() {
-                        Step::Done(o) => break o,
-                        Step::Running(_) if now_ms() - slice > SLICE_MS => {
-                            done(m, benign.len());
-                            yield_now().await;
-                            slice = now_ms();
-                            if stop() {
-                                partial = true;
-                                if !benign.is_empty() {
-                                    models.push(ModelAttack { model: r.entry.id.clone(), p: r.p, study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
-                                }
-                                break 'models;
-                            }
-                        }
-                        Step::Running(_) => {}
-                    }
-                },
-                // An image the goal does not apply to (a target equal to its label): skipped.
-                Err(_) => continue,
-            };
-            match record_for_image(&r.model, &outcome.adversarial, clean.label, clean.index, &cfg) {
-                Ok(rec) => {
+            let tick = || done(m, count.get());
+            match attack_image(r, attack, key.target, &image, clean, &cfg, &mut slice, &tick, &stop).await {
+                Ok(Some((rec, ok))) => {
                     benign.push(clean.clone());
                     adversarial.push(rec);
-                    success.push(outcome.success);
+                    success.push(ok);
+                    count.set(benign.len());
                 }
-                Err(_) => continue,
+                Ok(None) => continue,
+                Err(Stopped) => {
+                    partial = true;
+                    if !benign.is_empty() {
+                        models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
+                    }
+                    break 'models;
+                }
             }
             if now_ms() - slice > SLICE_MS {
                 done(m, benign.len());
@@ -98,15 +133,15 @@ pub async fn run(key: AttackKey, study: &StudyRun, done: impl Fn(usize, usize), 
                 slice = now_ms();
                 if stop() {
                     partial = true;
-                    models.push(ModelAttack { model: r.entry.id.clone(), p: r.p, study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
+                    models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
                     break 'models;
                 }
             }
         }
         done(m, benign.len());
-        models.push(ModelAttack { model: r.entry.id.clone(), p: r.p, study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
+        models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
     }
-    let partial = partial || models.len() < study.runs.iter().filter(|r| r.members.is_empty()).count();
+    let partial = partial || models.len() < study.runs.len();
     SetAttack { key, models, partial, millis: now_ms() - t0 }
 }
 
@@ -155,9 +190,20 @@ pub fn SetAttackPanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measu
         let Some(r) = result.get() else { return };
         let m = measure.get();
         let Some(ma) = r.models.get(shown_model.get().min(r.models.len().saturating_sub(1))).cloned() else { return };
+        let names = store.class_names();
         spawn_local(async move {
-            let title = format!("{} (p = {}): does uncertainty flag the adversarial images?", ma.model, ma.p);
-            for (id, plot) in [("study-roc", charts::roc_chart(&ma.study, &title)), ("study-histogram", charts::histogram_chart(&ma.study, m, &format!("{}: benign vs adversarial", ma.model)))] {
+            let title = format!("{} ({}): does uncertainty flag the adversarial images?", ma.model, ma.label);
+            let pair = [
+                charts::Series { name: "benign".into(), tables: &ma.study.benign, full: false },
+                charts::Series { name: format!("adversarial ({})", ma.study.attack), tables: &ma.study.adversarial, full: false },
+            ];
+            for (id, plot) in [
+                ("study-roc", charts::roc_chart(&ma.study, &title)),
+                ("study-histogram", charts::histogram_chart(&ma.study, m, &format!("{}: benign vs adversarial", ma.model))),
+                ("study-attack-confidence", charts::confidence_chart(&pair, m, &names)),
+                ("study-attack-accuracy", charts::accuracy_chart(&pair, &names)),
+                ("study-attack-scatter", charts::confidence_accuracy_chart(&pair, &names)),
+            ] {
                 if let Err(e) = render(id, &plot).await {
                     store.problem(Where::Compute, e);
                 }
@@ -196,7 +242,7 @@ pub fn SetAttackPanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measu
         <div class="study-attack" id="study-attack" class:hidden=move || current.with(|c| c.is_none())
             data-state=move || if running() { "running" } else if result.with(|r| r.as_ref().is_some_and(|r| r.partial)) { "partial" } else if result.with(|r| r.is_some()) { "done" } else { "idle" }>
             <h3>"Benign against attacked, over the set"</h3>
-            <p class="hint">"The attack chosen in the one-image view, with its parameters and goal, on every image of this study; each adversarial image (8-bit) gets the same MC dropout as its clean image. Can variance, entropy or mutual information tell the adversarial images from the benign ones?"</p>
+            <p class="hint">"The attack chosen in the one-image view, with its parameters and goal, on every image of this study: MC-dropout models are attacked with dropout off, ensembles white box on their members' mean softmax. Each adversarial image (8-bit) gets the same MC dropout as its clean image (an ensemble: the same members). Can variance, entropy or mutual information tell the adversarial images from the benign ones?"</p>
             <div class="controls">
                 <span>{label}</span>
                 <button id="study-attack-run" on:click=start disabled=move || running() || key.with(|k| k.is_none())>"attack the set"</button>
@@ -212,13 +258,16 @@ pub fn SetAttackPanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measu
             <div class="controls" class:hidden=move || result.with(|r| r.is_none())>
                 <label>"charts for "
                     <select id="study-attack-model" on:change=move |ev| shown_model.set(event_target_value(&ev).parse().unwrap_or(0))>
-                        {move || result.get().map(|r| r.models.iter().enumerate().map(|(k, m)| view! { <option value=k.to_string() selected=k == shown_model.get_untracked()>{format!("{} (p = {})", m.model, m.p)}</option> }).collect::<Vec<_>>())}
+                        {move || result.get().map(|r| r.models.iter().enumerate().map(|(k, m)| view! { <option value=k.to_string() selected=k == shown_model.get_untracked()>{format!("{} ({})", m.model, m.label)}</option> }).collect::<Vec<_>>())}
                     </select>
                 </label>
             </div>
             <div class="charts" class:hidden=move || result.with(|r| r.is_none())>
                 <div id="study-roc" class="chart" role="img" aria-label="ROC curves: each uncertainty score as a detector of adversarial images, with its AUROC (also in the table)"></div>
                 <div id="study-histogram" class="chart" role="img" aria-label="Histograms of the chosen uncertainty measure on benign and adversarial images"></div>
+                <div id="study-attack-confidence" class="chart" role="img" aria-label="Line chart: the chosen uncertainty measure per class on the benign and on the adversarial images; the numbers are in the table"></div>
+                <div id="study-attack-accuracy" class="chart" role="img" aria-label="Line chart: mean softmax of the true class and top-1 accuracy per class, benign and adversarial"></div>
+                <div id="study-attack-scatter" class="chart" role="img" aria-label="Scatter: per class, MC variance of the true class against its mean softmax, benign and adversarial"></div>
             </div>
         </div>
     }

@@ -202,3 +202,72 @@ pub fn histogram_chart(study: &quiver_core::study::AttackStudy, measure: Measure
         .y_axis(Axis::new().title(Title::with_text("images")));
     finish(plot, l)
 }
+
+/// One subject's curve as (ε, tables, attack study): ε = 0 is the benign images.
+fn curve_points(s: &super::curve::SubjectCurve) -> Vec<(f64, &Tables, Option<&quiver_core::study::AttackStudy>)> {
+    let benign = s.points.first().map(|(_, a)| (0.0, &a.benign, None));
+    benign.into_iter().chain(s.points.iter().map(|(e, a)| (*e, &a.adversarial, Some(a)))).collect()
+}
+
+fn curve_layout(title: &str, y: &str, range: Option<Vec<f64>>) -> Layout {
+    let mut ya = Axis::new().title(Title::with_text(y));
+    if let Some(r) = range {
+        ya = ya.range(r);
+    }
+    Layout::new().title(Title::with_text(title)).margin(Margin::new().top(40).bottom(45).left(60).right(10)).x_axis(Axis::new().title(Title::with_text("ε (L∞, pixel units)"))).y_axis(ya)
+}
+
+/// Robustness curve: top-1 accuracy (solid) and the report's accuracy (dotted) against ε.
+pub fn curve_accuracy_chart(c: &super::curve::Curve) -> Plot {
+    let mut plot = Plot::new();
+    for (i, s) in c.subjects.iter().enumerate() {
+        let pts = curve_points(s);
+        let x: Vec<f64> = pts.iter().map(|p| p.0).collect();
+        plot.add_trace(Scatter::new(x.clone(), pts.iter().map(|p| p.1.top1).collect::<Vec<f64>>()).name(format!("{}: top-1", s.label)).mode(Mode::LinesMarkers).line(Line::new().color(colour(i))));
+        plot.add_trace(
+            Scatter::new(x, pts.iter().map(|p| p.1.true_prob).collect::<Vec<f64>>())
+                .name(format!("{}: mean softmax of the true class", s.label))
+                .mode(Mode::LinesMarkers)
+                .line(Line::new().color(colour(i)).dash(DashType::Dot)),
+        );
+    }
+    finish(plot, curve_layout(&format!("Accuracy against {} ε ({} images)", c.key.kind.about().label, c.images), "accuracy", Some(vec![0.0, 1.02])))
+}
+
+/// Robustness curve: the chosen uncertainty measure (mean over the images) against ε.
+pub fn curve_uncertainty_chart(c: &super::curve::Curve, measure: Measure) -> Plot {
+    let mut plot = Plot::new();
+    for (i, s) in c.subjects.iter().enumerate() {
+        let pts = curve_points(s);
+        let y: Vec<f64> = pts
+            .iter()
+            .map(|p| match measure {
+                Measure::Variance => p.1.variance,
+                Measure::Entropy => p.1.entropy,
+                Measure::MutualInformation => p.1.mutual_information,
+            })
+            .collect();
+        plot.add_trace(Scatter::new(pts.iter().map(|p| p.0).collect::<Vec<f64>>(), y).name(s.label.clone()).mode(Mode::LinesMarkers).line(Line::new().color(colour(i))));
+    }
+    finish(plot, curve_layout(&format!("Uncertainty against ε: {}", measure.short()), measure.short(), None))
+}
+
+/// Robustness curve: AUROC of the chosen measure (the predicted class's variance for
+/// "variance") as a detector of the adversarial images, against ε.
+pub fn curve_auroc_chart(c: &super::curve::Curve, measure: Measure) -> Plot {
+    let score = match measure {
+        Measure::Variance => quiver_core::study::Score::Variance,
+        Measure::Entropy => quiver_core::study::Score::Entropy,
+        Measure::MutualInformation => quiver_core::study::Score::MutualInformation,
+    };
+    let mut plot = Plot::new();
+    plot.add_trace(Scatter::new(vec![EPS_MIN, EPS_MAX], vec![0.5, 0.5]).name("chance (0.5)").mode(Mode::Lines).line(Line::new().color("#999999").dash(DashType::Dash)));
+    for (i, s) in c.subjects.iter().enumerate() {
+        let (x, y): (Vec<f64>, Vec<f64>) = s.points.iter().filter_map(|(e, a)| a.detection.iter().find(|d| d.score == score).map(|d| (*e, d.auroc))).unzip();
+        plot.add_trace(Scatter::new(x, y).name(s.label.clone()).mode(Mode::LinesMarkers).line(Line::new().color(colour(i))));
+    }
+    finish(plot, curve_layout(&format!("Detecting the attack: AUROC of {}", score_name(score)), "AUROC", Some(vec![0.0, 1.02])))
+}
+
+const EPS_MIN: f64 = 0.0;
+const EPS_MAX: f64 = 0.3;

@@ -9,6 +9,8 @@
 
 pub mod attack;
 pub mod charts;
+pub mod curve;
+pub mod precomputed;
 pub mod run;
 
 use leptos::prelude::*;
@@ -377,6 +379,8 @@ pub fn StudyView() -> impl IntoView {
                 <div id="study-reliability" class="chart" role="img" aria-label="Reliability diagram: accuracy against confidence in 15 bins, MC-averaged and deterministic, with the ECE in the legend; the ECE is also in the table"></div>
             </div>
             <attack::SetAttackPanel current=current measure=measure/>
+            <curve::CurvePanel current=current measure=measure/>
+            <precomputed::PrecomputedAttacks/>
         </section>
     }
 }

@@ -38,8 +38,9 @@ pub enum Subject {
 pub struct ModelRun {
     /// How the charts and tables name it ("p = 0.25", "ensemble mnist_seeds_p025, K = 2").
     pub label: String,
-    /// The model (an ensemble: its first member's entry; `members` holds them all).
+    /// The model's entry (an ensemble: its first member's, with the group's id).
     pub entry: ModelEntry,
+    /// The classifier attacks aim at (an ensemble: core's `Ensemble` of `members`).
     pub model: quiver_core::Model,
     /// An ensemble's members (empty for MC dropout).
     pub members: Vec<quiver_core::Model>,
@@ -104,7 +105,15 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
             }
             Subject::Ensemble { group, entry, members } => {
                 let label = format!("ensemble {group}, K = {}", members.len());
-                let model = members[0].clone();
+                // The ensemble as one classifier (its softmax is the members' mean): what attacks aim at.
+                let model = match quiver_core::model::Ensemble::new(members.clone()) {
+                    Ok(e) => quiver_core::Model::Ensemble(e),
+                    Err(e) => {
+                        leptos::logging::warn!("study: ensemble {group}: {e}");
+                        partial = true;
+                        continue 'models;
+                    }
+                };
                 (ModelRun { label, entry, model, members, p: 0.0, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p: 0.0, seed: key.seed })
             }
         };

@@ -147,8 +147,17 @@ test('study view: FGSM over the set — benign against adversarial tables and th
   await page.click('#study-attack-run');
   await waitFor(page, 'the attack over the set', () => ['done', 'partial'].includes(document.querySelector('#study-attack')?.dataset.state), null, 170_000);
   assert.equal(await page.$eval('#study-attack', (e) => e.dataset.state), 'done');
-  const got = await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+  const all = await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+  const got = all.filter((r) => r.model.startsWith('mnist_cnn_'));
   assert.equal(got.length, clean.length);
+  // The ensembles are attacked too, white box on their mean softmax.
+  const ens = all.filter((r) => !r.model.startsWith('mnist_cnn_'));
+  assert.equal(ens.length, ensembleGroups().length, 'a row per shipped ensemble');
+  for (const r of ens) {
+    assert.equal(Number(r.images), 100);
+    assert.ok(Number(r.success) > 0.3 && Number(r.advTop1) < Number(r.benignTop1), `${r.model}: FGSM ε 0.2 on the ensemble (${r.success})`);
+  }
+  console.log(`        figure: FGSM ε 0.2 on the ensembles over 100 images: ${ens.map((r) => `${r.model} success ${r.success}, AUROC var ${r.aurocVariance} / entropy ${r.aurocEntropy} / MI ${r.aurocMi}`).join('; ')}`);
   for (const r of got) {
     const c = clean.find((x) => x.model === r.model);
     assert.equal(Number(r.images), 100);
@@ -167,6 +176,86 @@ test('study view: FGSM over the set — benign against adversarial tables and th
   }
   const hist = await page.$eval('#study-histogram', (e) => e.data.map((d) => Array.from(d.y).reduce((a, b) => a + b, 0)));
   assert.deepEqual(hist, [100, 100], 'every image in its histogram');
+  // The study's three charts, benign against adversarial, for the chosen subject.
+  await waitFor(page, 'the benign/adversarial charts', () => ['confidence', 'accuracy', 'scatter'].every((c) => document.querySelector(`#study-attack-${c} .main-svg`)));
+  const shown = got[0];
+  const acc = await page.$eval('#study-attack-accuracy', (e) => e.data.map((d) => ({ name: d.name, y: Array.from(d.y) })));
+  assert.deepEqual(acc.map((d) => d.name.split(':')[0]), ['benign', 'benign', 'adversarial (fgsm)', 'adversarial (fgsm)']);
+  const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+  assert.ok(mean(acc[3].y) < mean(acc[1].y), `${shown.model}: per-class top-1 falls under attack`);
+});
+
+const ensembleGroups = () => {
+  const m = JSON.parse(readFileSync(new URL('../../../weights/ensembles/manifest.json', import.meta.url), 'utf8'));
+  return [...new Set(m.models.filter((e) => e.ensemble).map((e) => e.ensemble.group))];
+};
+
+test('study view: the robustness curve — accuracy, uncertainty and AUROC against FGSM ε for every subject; CSV; cancel keeps whole ε steps', async (t) => {
+  const { page } = t;
+  await open(t, '?view=study&study_n=20&T=5', null);
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  await page.click('#study-run');
+  await studyDone(page);
+  const clean = await rows(page);
+  await page.click('#study-curve-run');
+  await waitFor(page, 'the curve', () => ['done', 'partial'].includes(document.querySelector('#study-curve')?.dataset.state), null, 170_000);
+  assert.equal(await page.$eval('#study-curve', (e) => e.dataset.state), 'done');
+  assert.equal(await page.$eval('#study-curve', (e) => e.dataset.points), '6');
+  await waitFor(page, 'the curve charts', () => ['accuracy', 'uncertainty', 'auroc'].every((c) => document.querySelector(`#study-curve-${c} .main-svg`)));
+  const acc = await page.$eval('#study-curve-accuracy', (e) => e.data.map((d) => ({ name: d.name, x: Array.from(d.x), y: Array.from(d.y) })));
+  assert.equal(acc.length, 2 * clean.length, 'top-1 and the report\'s accuracy per subject');
+  for (const [k, r] of clean.entries()) {
+    const top1 = acc[2 * k];
+    assert.deepEqual(top1.x, [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]);
+    assert.equal(top1.y[0], Number(r.top1), `${r.model}: ε = 0 is the study's own top-1 on these images`);
+    assert.ok(top1.y[6] < top1.y[0], `${r.model}: FGSM ε 0.3 lowers top-1 (${top1.y})`);
+    assert.ok(acc[2 * k + 1].y[6] < acc[2 * k + 1].y[0], `${r.model}: and the mean softmax of the true class`);
+  }
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#study-curve-csv')]);
+  assert.match(csv.suggestedFilename(), /^quiver-robustness-mnist-fgsm-T5-seed0-n20\.csv$/);
+  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 1 + 7 * clean.length, 'a row per subject and ε');
+  const head = lines[0].split(',');
+  const top1Col = head.indexOf('top1');
+  assert.equal(Number(lines[1].split(',')[top1Col]), acc[0].y[0]);
+  // Cancel: whole ε steps only, the same for every subject, labelled partial.
+  await page.goto(page.url().replace('T=5', 'T=6'));
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  await page.click('#study-run');
+  await studyDone(page);
+  await page.click('#study-curve-run');
+  await waitFor(page, 'the curve past its first ε', () => /^ε = 0\.1:/.test(document.querySelector('#study-curve-status')?.textContent ?? ''), null, 120_000);
+  await page.click('#study-curve-cancel');
+  await waitFor(page, 'the cancelled curve', () => document.querySelector('#study-curve')?.dataset.state === 'partial', null, 10_000);
+  const points = Number(await page.$eval('#study-curve', (e) => e.dataset.points));
+  assert.ok(points >= 1 && points < 6, `whole ε steps kept (${points})`);
+});
+
+test('study view: the precomputed attack figures from `quiver study` load on request and match their files', async (t) => {
+  const { page } = t;
+  const requests = [];
+  page.on('request', (r) => { if (/\/study\/mnist-.*-n\d+-/.test(r.url())) requests.push(r.url()); });
+  await open(t, '?view=study', null);
+  await waitFor(page, 'the study panel', () => document.querySelector('#study-precomputed-load'));
+  assert.equal(requests.length, 0, 'nothing fetched before it is asked for');
+  await page.click('#study-precomputed-load');
+  await waitFor(page, 'the precomputed table', () => document.querySelector('#study-precomputed-table tbody tr'));
+  const got = await page.$$eval('#study-precomputed-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+  const index = JSON.parse(readFileSync(new URL('../../../public/study/index.json', import.meta.url), 'utf8'));
+  const files = index.files.filter((f) => f.startsWith('mnist-') && !f.endsWith('-full.json'));
+  let want = 0;
+  for (const f of files) {
+    const file = JSON.parse(readFileSync(new URL(`../../../public/study/${f}`, import.meta.url), 'utf8'));
+    for (const s of file.studies) for (const a of s.attacks ?? []) {
+      want += 1;
+      const subject = s.meta.ensemble ?? s.meta.models.join('+');
+      const row = got.find((r) => r.file === f && r.subject === subject);
+      assert.ok(row, `${f} ${subject} shown`);
+      assert.equal(Number(row.aurocEntropy), a.detection.find((d) => d.score === 'entropy').auroc, `${f} ${subject}: entropy AUROC as in the file`);
+    }
+  }
+  assert.equal(got.length, want, 'a row per attack study in the listed files');
+  assert.equal(requests.length, files.length, 'each listed file fetched once');
 });
 
 test('study view and `quiver study` give the same numbers on the same subset, T and seed (clean tables and FGSM detectors)', async (t) => {
@@ -195,7 +284,8 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   }
   await page.click('#study-attack-run');
   await waitFor(page, 'the attack over the set', () => document.querySelector('#study-attack')?.dataset.state === 'done', null, 120_000);
-  const got = await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+  const got = (await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })))).filter((r) => r.model.startsWith('mnist_cnn_'));
+  assert.equal(got.length, cli.studies.length);
   for (const [k, r] of got.entries()) {
     const a = cli.studies[k].attacks[0];
     assert.equal(Number(r.success), a.success_rate, `${r.model}: success`);
