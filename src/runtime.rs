@@ -256,3 +256,24 @@ pub async fn painted() -> f64 {
 pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
+
+/// The ensembles shipped for `dataset` (`weights/ensembles/manifest.json`: members tagged with
+/// their group), as (group, members' entries in member order). None when the site has none.
+pub async fn ensembles(dataset: quiver_core::Dataset) -> Vec<(String, Vec<quiver_core::manifest::ModelEntry>)> {
+    let Ok(bytes) = fetch_bytes("weights/ensembles/manifest.json").await else { return Vec::new() };
+    let Ok(text) = String::from_utf8(bytes) else { return Vec::new() };
+    let (Ok(m), Ok(tags)) = (quiver_core::manifest::Manifest::from_json(&text), quiver_core::manifest::ensemble_tags(&text)) else { return Vec::new() };
+    let mut groups: std::collections::BTreeMap<String, Vec<(usize, quiver_core::manifest::ModelEntry)>> = Default::default();
+    for (id, tag) in tags {
+        if let Some(e) = m.get(&id).filter(|e| quiver_core::Dataset::of(e.architecture) == dataset) {
+            // The member files sit beside that manifest.
+            let mut e = e.clone();
+            e.file = format!("ensembles/{}", e.file);
+            groups.entry(tag.group).or_default().push((tag.member, e));
+        }
+    }
+    groups.into_iter().map(|(g, mut v)| {
+        v.sort_by_key(|(k, _)| *k);
+        (g, v.into_iter().map(|(_, e)| e).collect::<Vec<_>>())
+    }).filter(|(_, v)| v.len() >= 2).collect()
+}

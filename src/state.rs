@@ -80,10 +80,11 @@ pub enum Part {
     AttackSettings,
     Trajectory,
     Compare,
+    Ensembles,
 }
 
 impl Part {
-    pub const ALL: [Part; 12] = [
+    pub const ALL: [Part; 13] = [
         Part::Dataset,
         Part::Model,
         Part::Weights,
@@ -96,6 +97,7 @@ impl Part {
         Part::AttackSettings,
         Part::Trajectory,
         Part::Compare,
+        Part::Ensembles,
     ];
 
     /// The `?hide=` key.
@@ -113,6 +115,7 @@ impl Part {
             Part::AttackSettings => "attack-settings",
             Part::Trajectory => "trajectory",
             Part::Compare => "compare",
+            Part::Ensembles => "ensembles",
         }
     }
 
@@ -131,6 +134,7 @@ impl Part {
             Part::AttackSettings => "the attack's choice, goal and parameters (its result stays)",
             Part::Trajectory => "the attack's trajectory chart",
             Part::Compare => "\"compare every attack\"",
+            Part::Ensembles => "\"compare with ensembles\"",
         }
     }
 

@@ -17,6 +17,7 @@ pub enum Topic {
     Agreement,
     Attack(AttackKind),
     Distances,
+    Ensembles,
 }
 
 impl Topic {
@@ -38,6 +39,7 @@ impl Topic {
             Topic::Agreement => "agreement",
             Topic::Attack(_) => "attack",
             Topic::Distances => "distances",
+            Topic::Ensembles => "ensembles",
         }
     }
 
@@ -51,6 +53,7 @@ impl Topic {
             Topic::Margin => ("Margin", "The mean probability of the predicted class minus that of the runner-up: 1 when the model is certain, near 0 when two classes are tied."),
             Topic::Agreement => ("Agreement", "The share of the T passes whose own top class is the predicted class."),
             Topic::Attack(k) => (k.about().label, attack_text(k)),
+            Topic::Ensembles => ("Ensembles", "The seed report's alternative to MC dropout (§3.1.1; Lakshminarayanan et al. 2017): train K models apart — here from different random seeds, or each on a different random half of the training images — and average their softmaxes. Where the members disagree the ensemble is unsure. The measures are those of MC dropout with the K members in place of the T passes; the members' votes list each one's top class."),
             Topic::Distances => ("Distances", "How far the adversarial image is from the original, measured on the 8-bit image you download, with pixel values in [0, 1]. L0: how many values changed. L2: √Σ(x′ − x)², the overall size of the change. L∞: the largest change of any one value. D: the seed report's perceptual distance, (1/N) Σ |x′ − x| · Sen, which weighs a change by 1 / the standard deviation of its n×n neighbourhood, so changes in flat regions count more than in busy ones."),
         }
     }
@@ -152,7 +155,7 @@ mod tests {
 
     #[test]
     fn every_topic_has_a_name_a_text_and_its_own_id() {
-        let topics: Vec<Topic> = [Topic::McDropout, Topic::Variance, Topic::Entropy, Topic::MutualInformation, Topic::Margin, Topic::Agreement, Topic::Distances]
+        let topics: Vec<Topic> = [Topic::McDropout, Topic::Variance, Topic::Entropy, Topic::MutualInformation, Topic::Margin, Topic::Agreement, Topic::Distances, Topic::Ensembles]
             .into_iter()
             .chain(AttackKind::ALL.into_iter().map(Topic::Attack))
             .collect();

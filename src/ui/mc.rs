@@ -145,6 +145,9 @@ pub fn McPanel() -> impl IntoView {
                 <div id="chart-mean" class="chart" data-height=compact role="img" aria-label="Bar chart: the mean softmax of each class over the passes, with ± one standard deviation; the numbers are in the table above (Numbers)"></div>
                 <div id="chart-passes" class="chart" data-height=compact class:hidden=store.hides(Part::Passes) role="img" aria-label="Box plot: every pass's softmax for each class; their mean and spread are in the table above (Numbers)"></div>
             </div>
+            <Show when=move || !store.hides(Part::Ensembles)>
+                <crate::ui::ensembles::EnsemblesCompare/>
+            </Show>
         </section>
     }
 }

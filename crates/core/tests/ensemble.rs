@@ -153,3 +153,24 @@ fn bad_ensembles_are_refused() {
     assert!(matches!(Ensemble::new(vec![shipped("mnist_cnn_p025"), cifar]).unwrap_err(), EnsembleError::Mixed { member: 2, .. }));
     assert_eq!(Ensemble::new(vec![ensemble()]).unwrap_err(), EnsembleError::Nested(1));
 }
+
+#[test]
+fn the_summary_is_the_members_as_passes() {
+    let (ms, set) = (members(), subset());
+    let e = Ensemble::new(ms.clone()).unwrap();
+    let x = set.image(2);
+    let s = e.summary(quiver_core::attacks::image_tensor(&ms[0], &x));
+    assert_eq!(s.passes, 3);
+    let want = mean_probs(&ms, &x);
+    for (a, b) in s.mean.iter().zip(&want) {
+        assert!((*a as f64 - b).abs() < 1e-6);
+    }
+    let r = ensemble_record(&ms, &x, set.label(2), 2);
+    assert_eq!(s.predicted, r.predicted);
+    assert!((s.entropy as f64 - r.entropy as f64).abs() < 1e-5 && (s.mutual_information as f64 - r.mutual_information as f64).abs() < 1e-5);
+    // Variance across members, population (1/K), of the predicted class.
+    let ps: Vec<f64> = ms.iter().map(|m| probabilities(m, &x)[s.predicted] as f64).collect();
+    let mu = ps.iter().sum::<f64>() / 3.0;
+    let var = ps.iter().map(|p| (p - mu).powi(2)).sum::<f64>() / 3.0;
+    assert!((s.variance[s.predicted] as f64 - var).abs() < 1e-6, "{} vs {var}", s.variance[s.predicted]);
+}

@@ -104,7 +104,7 @@ pub fn StudyView() -> impl IntoView {
     // The ensembles shipped for the dataset (weights/ensembles/), studied beside MC dropout.
     let ensembles = LocalResource::new(move || {
         let d = store.with(|s| s.dataset);
-        async move { run::ensembles(d).await }
+        async move { crate::runtime::ensembles(d).await }
     });
     let key = Memo::new(move |_| {
         let (dataset, mc, n) = store.with(|s| (s.dataset, s.mc, s.study_n));

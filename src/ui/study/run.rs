@@ -154,24 +154,3 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
 /// Keep a signal's value reachable from any component (the study's results outlive its view).
 #[derive(Clone, Copy)]
 pub struct StudyResults(pub RwSignal<Vec<StudyRun>, LocalStorage>);
-
-/// The ensembles shipped for `dataset` (`weights/ensembles/manifest.json`: members tagged with
-/// their group), as (group, members' entries in member order). None when the site has none.
-pub async fn ensembles(dataset: Dataset) -> Vec<(String, Vec<ModelEntry>)> {
-    let Ok(bytes) = crate::runtime::fetch_bytes("weights/ensembles/manifest.json").await else { return Vec::new() };
-    let Ok(text) = String::from_utf8(bytes) else { return Vec::new() };
-    let (Ok(m), Ok(tags)) = (quiver_core::manifest::Manifest::from_json(&text), quiver_core::manifest::ensemble_tags(&text)) else { return Vec::new() };
-    let mut groups: std::collections::BTreeMap<String, Vec<(usize, ModelEntry)>> = Default::default();
-    for (id, tag) in tags {
-        if let Some(e) = m.get(&id).filter(|e| Dataset::of(e.architecture) == dataset) {
-            // The member files sit beside that manifest.
-            let mut e = e.clone();
-            e.file = format!("ensembles/{}", e.file);
-            groups.entry(tag.group).or_default().push((tag.member, e));
-        }
-    }
-    groups.into_iter().map(|(g, mut v)| {
-        v.sort_by_key(|(k, _)| *k);
-        (g, v.into_iter().map(|(_, e)| e).collect::<Vec<_>>())
-    }).filter(|(_, v)| v.len() >= 2).collect()
-}

@@ -59,3 +59,37 @@ test('MC with p = 0 is deterministic: every std is 0.0000', async (t) => {
   await mcSettled(page);
   assert.ok((await table(page, 'mc-table')).some((r) => r.std !== '0.0000'), 'p = 0.3 gives non-zero std again');
 });
+
+test('ensembles beside MC dropout: fetched only when opened, a row per shipped ensemble with its K members\' votes, the same prediction measures; hide=ensembles removes it', async (t) => {
+  const { page } = t;
+  const { readFileSync } = await import('node:fs');
+  const ens = JSON.parse(readFileSync(new URL('../../../weights/ensembles/manifest.json', import.meta.url), 'utf8'));
+  const groups = {};
+  for (const e of ens.models) if (e.ensemble) groups[e.ensemble.group] = (groups[e.ensemble.group] ?? 0) + 1;
+  const fetched = [];
+  page.on('request', (r) => { if (r.url().includes('/weights/ensembles/')) fetched.push(r.url()); });
+  await open(t);
+  await mcSettled(page);
+  assert.equal(fetched.length, 0, 'no ensemble file before the section is opened');
+  await page.click('#ensembles > summary');
+  await waitFor(page, 'the ensembles table', (n) => document.querySelectorAll('#ensembles-table tbody tr').length === n, 1 + Object.keys(groups).length, 60_000);
+  const rows = await page.$$eval('#ensembles-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset, votes: r.cells[8].textContent })));
+  const s = await summary(page);
+  assert.equal(rows[0].who, 'mnist_cnn_p025');
+  assert.equal(rows[0].predicted, s.predicted, 'the MC row is the MC panel\'s prediction');
+  assert.equal(Number(rows[0].entropy), Number(s.entropy));
+  for (const r of rows.slice(1)) {
+    assert.equal(Number(r.passes), groups[r.who], `${r.who}: K = its members in the manifest`);
+    assert.equal(r.votes.split(' ').length, groups[r.who], `${r.who}: a vote per member`);
+    assert.equal(r.predicted, '7', `${r.who}: test image #0 is a 7`);
+    const [h, mi, m] = [Number(r.entropy), Number(r.mi), Number(r.mean)];
+    assert.ok(h >= 0 && mi >= -1e-6 && mi <= h + 1e-6 && m > 0.5 && m <= 1, `${r.who}: H ${h}, MI ${mi}, mean ${m}`);
+  }
+  assert.equal(fetched.filter((u) => u.endsWith('.safetensors')).length, Object.values(groups).reduce((a, b) => a + b, 0), 'each member fetched once');
+  // A new input updates every row.
+  await clickSample(page, 1);
+  await waitFor(page, 'the rows for sample 1', () => [...document.querySelectorAll('#ensembles-table tbody tr')].every((r) => r.dataset.predicted === '2'), null, 30_000);
+  await open(t, '?hide=ensembles');
+  await mcSettled(page);
+  assert.equal(await page.$('#ensembles'), null, 'hide=ensembles removes the section');
+});

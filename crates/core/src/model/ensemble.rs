@@ -62,6 +62,15 @@ impl Ensemble {
         &self.members
     }
 
+    /// The ensemble's uncertainty about one image `[1, C, H, W]`, in MC dropout's terms: the
+    /// members' softmaxes play the passes (mean, variance across members, entropy of the mean,
+    /// mutual information, agreement), `passes` = K. CPU read-back.
+    pub fn summary(&self, x: Tensor<4>) -> crate::mc_dropout::McSummary {
+        let rows = burn::tensor::activation::softmax(self.forward_masked(x, &[]), 1);
+        let k = rows.dims()[1];
+        crate::mc_dropout::McSummary::from_probs(rows.into_data().try_to_vec::<f32>().expect("f32"), self.members.len(), k)
+    }
+
     /// Every member's log-softmax, stacked: `[K, B, classes]`.
     fn member_log_probs(&self, x: Tensor<4>) -> Tensor<3> {
         Tensor::stack(self.members.iter().map(|m| log_softmax(m.forward(x.clone()), 1)).collect::<Vec<_>>(), 0)
