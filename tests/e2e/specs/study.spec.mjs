@@ -258,7 +258,7 @@ test('study view: the precomputed attack figures from `quiver study` load on req
   assert.equal(requests.length, files.length, 'each listed file fetched once');
 });
 
-test('study view and `quiver study` give the same numbers on the same subset, T and seed (clean tables and FGSM detectors)', async (t) => {
+test('study view and `quiver study` give the same numbers on the same subset, T and seed (clean tables and FGSM detectors, MC dropout and ensembles)', async (t) => {
   const { page } = t;
   // Written by: quiver study --data tests/fixtures/mnist-test-subset --limit 30 --passes 5 --seed 0
   //   --attack fgsm --eps 0.2 --attack-images 30 --out tests/fixtures/e2e/study-cli-n30-T5-fgsm0.2.json
@@ -269,6 +269,19 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   await studyDone(page);
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-json')]);
   const app = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  // Written by: quiver study --ensemble-group <g> --data tests/fixtures/mnist-test-subset --limit 30
+  //   --attack fgsm --eps 0.2 --attack-images 30 --out tests/fixtures/e2e/study-cli-<g>-n30-fgsm0.2.json
+  const ensembles = ['mnist_half_p025', 'mnist_seeds_p025'].map((g) => JSON.parse(readFileSync(join(FIXTURES, `study-cli-${g}-n30-fgsm0.2.json`), 'utf8')).studies[0]);
+  const appEnsembles = app.studies.filter((s) => s.meta.method === 'ensemble');
+  assert.deepEqual(appEnsembles.map((s) => s.meta.passes), ensembles.map((s) => s.meta.models.length), 'the app\'s ensembles have the CLI\'s members');
+  for (const [k, s] of appEnsembles.entries()) {
+    const c = ensembles[k];
+    for (const [j, r] of s.clean.per_class.entries()) {
+      const q = c.clean.per_class[j];
+      assert.deepEqual([r.class, r.count, r.top1, r.det_top1], [q.class, q.count, q.top1, q.det_top1], `${c.meta.ensemble} class ${r.class}`);
+      for (const f of ['variance', 'true_prob', 'entropy', 'mutual_information']) assert.ok(Math.abs(r[f] - q[f]) <= 1e-5 + 1e-4 * Math.abs(q[f]), `${c.meta.ensemble} class ${r.class} ${f}: app ${r[f]} vs CLI ${q[f]}`);
+    }
+  }
   app.studies = app.studies.filter((s) => s.meta.method === 'mc_dropout');
   assert.deepEqual(app.studies.map((s) => s.meta.models[0]), cli.studies.map((s) => s.meta.models[0]));
   const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-4 + 1e-3 * Math.abs(b), `${what}: app ${a} vs CLI ${b}`);
@@ -284,7 +297,16 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   }
   await page.click('#study-attack-run');
   await waitFor(page, 'the attack over the set', () => document.querySelector('#study-attack')?.dataset.state === 'done', null, 120_000);
-  const got = (await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })))).filter((r) => r.model.startsWith('mnist_cnn_'));
+  const all = await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
+  for (const c of ensembles) {
+    const r = all.find((x) => x.model === c.meta.ensemble);
+    const a = c.attacks[0];
+    assert.equal(Number(r.success), a.success_rate, `${r.model}: success (white box on the mean softmax, app and CLI)`);
+    assert.equal(Number(r.advTop1), a.adversarial.top1, `${r.model}: adversarial top-1`);
+    const auroc = Object.fromEntries(a.detection.map((d) => [d.score, d.auroc]));
+    assert.ok(Math.abs(Number(r.aurocEntropy) - auroc.entropy) <= 1e-4, `${r.model} AUROC entropy: app ${r.aurocEntropy} vs CLI ${auroc.entropy}`);
+  }
+  const got = all.filter((r) => r.model.startsWith('mnist_cnn_'));
   assert.equal(got.length, cli.studies.length);
   for (const [k, r] of got.entries()) {
     const a = cli.studies[k].attacks[0];
