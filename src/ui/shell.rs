@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::state::{Action, BenchMode, Part, View};
-use crate::ui::study::run::StudyResults;
+use crate::ui::study::run::{StudyEnsembles, StudyResults};
 use crate::ui::study::StudyView;
 use crate::store::{use_store, Store};
 use crate::ui::attack::compare::ComparePanel;
@@ -26,6 +26,7 @@ pub fn App() -> impl IntoView {
     let guide = RwSignal::new(first_visit(embed));
     provide_context(GuideOpen(guide));
     provide_context(StudyResults(RwSignal::new_local(Vec::new())));
+    provide_context(StudyEnsembles::new(store));
     let study = move || store.with(|s| s.view) == View::Study;
     view! {
         <div class="app" class:embed=embed>

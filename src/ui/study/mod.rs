@@ -102,10 +102,7 @@ pub fn StudyView() -> impl IntoView {
     let progress = RwSignal::new(None::<(usize, usize)>);
     let stop = StoredValue::new(false);
     // The ensembles shipped for the dataset (weights/ensembles/), studied beside MC dropout.
-    let ensembles = LocalResource::new(move || {
-        let d = store.with(|s| s.dataset);
-        async move { crate::runtime::ensembles(d).await }
-    });
+    let ensembles = use_context::<run::StudyEnsembles>().expect("the shell provides the ensembles").0;
     let key = Memo::new(move |_| {
         let (dataset, mc, n) = store.with(|s| (s.dataset, s.mc, s.study_n));
         let models: Vec<String> = store.manifest().with(|m| m.as_ref().map(|m| models_of(m, dataset).map(|e| e.id.clone()).collect()).unwrap_or_default());

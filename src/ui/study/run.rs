@@ -154,3 +154,26 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
 /// Keep a signal's value reachable from any component (the study's results outlive its view).
 #[derive(Clone, Copy)]
 pub struct StudyResults(pub RwSignal<Vec<StudyRun>, LocalStorage>);
+
+/// The shipped ensembles of the current dataset, loaded once for the page: the study's key names
+/// them, so a view that mounts again must see them at once (a fresh load would change the key
+/// for a moment and hide the kept results).
+#[derive(Clone, Copy)]
+pub struct StudyEnsembles(pub LocalResource<Vec<(String, Vec<ModelEntry>)>>);
+
+impl StudyEnsembles {
+    pub fn new(store: crate::store::Store) -> Self {
+        // Fetched from the first time the study is shown (no request before), then kept.
+        let seen = Memo::new(move |before: Option<&bool>| before.copied().unwrap_or(false) || store.with(|s| s.view) == crate::state::View::Study);
+        StudyEnsembles(LocalResource::new(move || {
+            let (d, seen) = (store.with(|s| s.dataset), seen.get());
+            async move {
+                if seen {
+                    crate::runtime::ensembles(d).await
+                } else {
+                    Vec::new()
+                }
+            }
+        }))
+    }
+}
