@@ -77,7 +77,8 @@ fn layout(title: &str, x: &str, y: &str, category: bool) -> Layout {
 
 fn finish(mut plot: Plot, layout: Layout) -> Plot {
     // The legend under the chart: the plot keeps the panel's width.
-    plot.set_layout(layout.height(420).legend(Legend::new().orientation(Orientation::Horizontal).y(-0.25)));
+    // A click picks the point under the pointer (the drill-down follows it).
+    plot.set_layout(layout.height(420).hover_mode(plotly::layout::HoverMode::Closest).legend(Legend::new().orientation(Orientation::Horizontal).y(-0.25)));
     plot.set_configuration(Configuration::new().display_mode_bar(DisplayModeBar::False).responsive(true));
     plot
 }

@@ -99,6 +99,9 @@ pub fn StudyView() -> impl IntoView {
     let store = use_store();
     let results = use_context::<StudyResults>().expect("the shell provides the study results").0;
     let measure = RwSignal::new(Measure::Variance);
+    // The drill-down's model and class: set by its selects or by clicking a point or bar.
+    let browse_model = RwSignal::new(0usize);
+    let browse_class = RwSignal::new(0usize);
     let progress = RwSignal::new(None::<(usize, usize)>);
     let stop = StoredValue::new(false);
     // The ensembles shipped for the dataset (weights/ensembles/), studied beside MC dropout.
@@ -220,6 +223,21 @@ pub fn StudyView() -> impl IntoView {
                 }
                 crate::runtime::yield_now().await;
             }
+            // A point or bar leads to its images: the series' model (live series only; the
+            // accuracy chart has two traces a series) and the class.
+            let live = run.runs.len();
+            for (id, per_series) in [("study-confidence", 1), ("study-accuracy", 2), ("study-scatter", 1)] {
+                crate::ui::widgets::charts::on_click(id, move |c| {
+                    let series = c.trace / per_series;
+                    if series < live {
+                        browse_model.set(series);
+                    }
+                    browse_class.set(c.point);
+                    if let Some(e) = document().get_element_by_id("study-browse") {
+                        e.scroll_into_view();
+                    }
+                });
+            }
         });
     });
 
@@ -274,8 +292,6 @@ pub fn StudyView() -> impl IntoView {
     };
     // The images behind the numbers: one model's images of one class, most uncertain first; a
     // click opens one in the one-image view.
-    let browse_model = RwSignal::new(0usize);
-    let browse_class = RwSignal::new(0usize);
     let browse = move || {
         let run = current.get()?;
         let m = measure.get();
@@ -352,20 +368,20 @@ pub fn StudyView() -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
-            <div class="study-browse" class:hidden=move || current.with(|c| c.is_none())>
+            <div class="study-browse" id="study-browse" class:hidden=move || current.with(|c| c.is_none())>
                 <h3>"The images behind the numbers"</h3>
                 <div class="controls">
                     <label>"model "
-                        <select id="study-browse-model" on:change=move |ev| browse_model.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        <select id="study-browse-model" prop:value=move || browse_model.get().to_string() on:change=move |ev| browse_model.set(event_target_value(&ev).parse().unwrap_or(0))>
                             {move || current.get().map(|r| r.runs.iter().enumerate().map(|(k, m)| view! { <option value=k.to_string() selected=k == browse_model.get_untracked()>{format!("{} ({})", m.entry.id, m.label)}</option> }).collect::<Vec<_>>())}
                         </select>
                     </label>
                     <label>"class "
-                        <select id="study-browse-class" on:change=move |ev| browse_class.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        <select id="study-browse-class" prop:value=move || browse_class.get().to_string() on:change=move |ev| browse_class.set(event_target_value(&ev).parse().unwrap_or(0))>
                             {move || store.class_names().into_iter().enumerate().map(|(k, n)| view! { <option value=k.to_string() selected=k == browse_class.get_untracked()>{n}</option> }).collect::<Vec<_>>()}
                         </select>
                     </label>
-                    <span class="busy">"most uncertain first by the confidence measure above; click one to open it"</span>
+                    <span class="busy">"most uncertain first by the confidence measure above; click a point or bar in the charts below to pick its model and class, and an image to open it"</span>
                 </div>
                 <div class="gallery" id="study-images">{browse}</div>
             </div>

@@ -231,6 +231,45 @@ pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     Ok(())
 }
 
+/// A clicked point of a chart: its trace (`curveNumber`) and its index in that trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clicked {
+    pub trace: usize,
+    pub point: usize,
+}
+
+/// Call `f` when a point or bar of the chart in `id` is clicked (plotly's `plotly_click`). Call it
+/// after the chart's first [`render`]: plotly keeps the listener across redraws, and a second
+/// call on the same element adds nothing.
+pub fn on_click(id: &str, f: impl Fn(Clicked) + 'static) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use js_sys::Reflect;
+        use wasm_bindgen::prelude::*;
+        use wasm_bindgen::JsCast;
+        let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) else { return };
+        if el.get_attribute("data-click").is_some() {
+            return;
+        }
+        let Ok(on) = Reflect::get(&el, &"on".into()).and_then(|o| o.dyn_into::<js_sys::Function>()) else { return };
+        let handler = Closure::<dyn Fn(JsValue)>::new(move |ev: JsValue| {
+            let point = Reflect::get(&ev, &"points".into()).ok().map(|p| Reflect::get(&p, &0.into()).unwrap_or(JsValue::UNDEFINED));
+            let Some(p) = point.filter(|p| p.is_object()) else { return };
+            let num = |k: &str| Reflect::get(&p, &k.into()).ok().and_then(|v| v.as_f64()).map(|v| v as usize);
+            if let (Some(trace), Some(point)) = (num("curveNumber"), num("pointNumber")) {
+                f(Clicked { trace, point });
+            }
+        });
+        if on.call2(&el, &"plotly_click".into(), handler.as_ref().unchecked_ref()).is_ok() {
+            let _ = el.set_attribute("data-click", "1");
+            // The element lives as long as the page's view; so does its listener.
+            handler.forget();
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (id, f);
+}
+
 /// plotly's default for tick labels is to hide those past the page's edge, which measures every
 /// label on every redraw (up to half of a redraw's time); our labels (numbers, class names) fit.
 #[cfg(target_arch = "wasm32")]

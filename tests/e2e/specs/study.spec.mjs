@@ -318,3 +318,31 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
     near(Number(r.aurocMi), auroc.mutual_information, `${r.model} AUROC MI`);
   }
 });
+
+test('study view: clicking a point of a chart picks its model and class in the drill-down', async (t) => {
+  const { page } = t;
+  await open(t, '?view=study&study_n=50&T=3', null);
+  await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
+  await page.click('#study-run');
+  await studyDone(page);
+  await waitFor(page, 'the confidence chart', () => document.querySelector('#study-confidence')?.dataset.click === '1' && document.querySelectorAll('#study-confidence g.trace.scatter').length >= 3);
+  // The accuracy chart's lines lie on top of each other near 1: any of them may take the click,
+  // so only its class is checked there.
+  // In the scatter several classes may sit on one spot (50 images, T = 3): click one alone.
+  const lone = await page.$eval('#study-scatter', (el) => {
+    const boxes = [...el.querySelectorAll('g.trace.scatter')].map((g, t) => [...g.querySelectorAll('path.point')].map((p, i) => ({ t, i, b: p.getBoundingClientRect() }))).flat();
+    const far = (a) => boxes.every((o) => o === a || Math.hypot(o.b.x - a.b.x, o.b.y - a.b.y) > 12);
+    return boxes.find((a) => a.t === 0 && far(a))?.i;
+  });
+  assert.ok(lone !== undefined, 'a lone point in the scatter');
+  for (const [chart, trace, point, model] of [['study-confidence', 1, 3, '1'], ['study-accuracy', 4, 6, null], ['study-scatter', 0, lone, '0']]) {
+    const marker = page.locator(`#${chart} g.trace.scatter`).nth(trace).locator('path.point').nth(point);
+    await marker.scrollIntoViewIfNeeded();
+    const box = await marker.boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await waitFor(page, `${chart}: the drill-down on class ${point}`, ([c, m]) => document.querySelector('#study-browse-class').value === c && (m === null || document.querySelector('#study-browse-model').value === m), [String(point), model], 10_000);
+    const labels = await page.$$eval('#study-images .study-image', (bs) => bs.map((b) => b.title));
+    assert.ok(labels.length > 0, `${chart}: class ${point}'s images shown`);
+  }
+});
