@@ -145,12 +145,75 @@ pub async fn run(key: AttackKey, study: &StudyRun, done: impl Fn(usize, usize), 
     SetAttack { key, models, partial, millis: now_ms() - t0 }
 }
 
+/// An attack over the set in core's file format (what `quiver study --attack` writes): each
+/// attacked subject's study with its clean tables and its attack.
+pub fn attack_file(r: &SetAttack, study: &StudyRun, set_images: usize) -> quiver_core::study::StudyFile {
+    let mut file = super::study_file(study, set_images);
+    file.studies.retain_mut(|s| match r.models.iter().find(|m| s.meta.models.first() == Some(&m.model)) {
+        Some(m) => {
+            s.attacks = vec![m.study.clone()];
+            s.meta.partial |= r.partial;
+            true
+        }
+        None => false,
+    });
+    file.command = format!("{}; attack over the set: {} ({})", file.command, r.key.kind.key(), parameters(&r.key));
+    file
+}
+
+/// One row per attacked subject: how it was made, the attack, benign → adversarial means and the
+/// detectors' AUROC (every attacked image, then only the successful ones).
+pub fn attack_csv(file: &quiver_core::study::StudyFile) -> String {
+    let mut out = String::from("model,method,dataset,p,T,seed,images,partial,attack,parameters,success,top1_benign,top1_adversarial,true_prob_benign,true_prob_adversarial,predicted_variance_benign,predicted_variance_adversarial,entropy_benign,entropy_adversarial,mi_benign,mi_adversarial,auroc_variance,auroc_entropy,auroc_mi,auroc_successful_variance,auroc_successful_entropy,auroc_successful_mi\n");
+    for s in &file.studies {
+        let m = &s.meta;
+        for a in &s.attacks {
+            let au = |d: &[quiver_core::study::Detection], k: usize| d.get(k).map_or(String::new(), |d| d.auroc.to_string());
+            let (b, v) = (&a.benign, &a.adversarial);
+            let cells: Vec<String> = vec![
+                m.ensemble.clone().unwrap_or_else(|| m.models.join("+")),
+                m.method.clone(),
+                m.dataset.clone(),
+                m.p.to_string(),
+                m.passes.to_string(),
+                m.seed.to_string(),
+                a.images.to_string(),
+                m.partial.to_string(),
+                a.attack.clone(),
+                // `key=value; …`: no commas inside a cell.
+                a.parameters.as_object().map_or(String::new(), |o| o.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), String::from).replace(',', ";"))).collect::<Vec<_>>().join("; ")),
+                a.success_rate.to_string(),
+                b.top1.to_string(),
+                v.top1.to_string(),
+                b.true_prob.to_string(),
+                v.true_prob.to_string(),
+                b.predicted_variance.to_string(),
+                v.predicted_variance.to_string(),
+                b.entropy.to_string(),
+                v.entropy.to_string(),
+                b.mutual_information.to_string(),
+                v.mutual_information.to_string(),
+                au(&a.detection, 0),
+                au(&a.detection, 1),
+                au(&a.detection, 2),
+                au(&a.detection_successful, 0),
+                au(&a.detection_successful, 1),
+                au(&a.detection_successful, 2),
+            ];
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::charts::{self, Measure};
 use crate::store::{use_store, Where};
 use crate::ui::widgets::charts::render;
+use crate::ui::widgets::download::download_bytes;
 
 /// The attack-over-the-set section of the study view.
 #[component]
@@ -211,6 +274,32 @@ pub fn SetAttackPanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measu
             }
         });
     });
+    let tag = move |r: &SetAttack, study: &StudyRun| {
+        let k = &study.key;
+        format!("{}-{}-T{}-seed{}-n{}{}", k.dataset.key(), r.key.kind.key(), k.passes, k.seed, k.images, if r.partial || study.partial { "-partial" } else { "" })
+    };
+    let export = move |csv: bool| {
+        let (Some(r), Some(study)) = (result.get_untracked(), current.get_untracked()) else { return };
+        let file = attack_file(&r, &study, super::run::subset_size(study.key.dataset, None));
+        let name = format!("quiver-study-attack-{}", tag(&r, &study));
+        let done = if csv { download_bytes(attack_csv(&file).as_bytes(), "text/csv", &format!("{name}.csv")) } else { download_bytes(file.to_json().as_bytes(), "application/json", &format!("{name}.json")) };
+        if let Err(e) = done {
+            store.problem(Where::Compute, e);
+        }
+    };
+    let pngs = move || {
+        let (Some(r), Some(study)) = (result.get_untracked(), current.get_untracked()) else { return };
+        let model = r.models.get(shown_model.get_untracked().min(r.models.len().saturating_sub(1))).map(|m| m.model.clone()).unwrap_or_default();
+        let t = format!("{model}-{}", tag(&r, &study));
+        spawn_local(async move {
+            for id in ["study-roc", "study-histogram", "study-attack-confidence", "study-attack-accuracy", "study-attack-scatter"] {
+                if let Err(e) = crate::ui::widgets::charts::download_chart_png(id, &format!("quiver-{id}-{t}")).await {
+                    store.problem(Where::Compute, e);
+                    return;
+                }
+            }
+        });
+    };
     let rows = move || {
         result.get().map(|r| {
             r.models
@@ -256,6 +345,9 @@ pub fn SetAttackPanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measu
                 </table>
             </div>
             <div class="controls" class:hidden=move || result.with(|r| r.is_none())>
+                <button id="study-attack-csv" on:click=move |_| export(true)>"download CSV"</button>
+                <button id="study-attack-json" on:click=move |_| export(false)>"download JSON"</button>
+                <button id="study-attack-png" on:click=move |_| pngs()>"download the charts (PNG)"</button>
                 <label>"charts for "
                     <select id="study-attack-model" on:change=move |ev| shown_model.set(event_target_value(&ev).parse().unwrap_or(0))>
                         {move || result.get().map(|r| r.models.iter().enumerate().map(|(k, m)| view! { <option value=k.to_string() selected=k == shown_model.get_untracked()>{format!("{} ({})", m.model, m.label)}</option> }).collect::<Vec<_>>())}
@@ -270,5 +362,41 @@ pub fn SetAttackPanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measu
                 <div id="study-attack-scatter" class="chart" role="img" aria-label="Scatter: per class, MC variance of the true class against its mean softmax, benign and adversarial"></div>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quiver_core::study::{attack_study, ImageRecord, Study, StudyFile, StudyMeta};
+
+    fn record(index: usize, label: usize, p: f32) -> ImageRecord {
+        let mut probs = vec![(1.0 - p) / 9.0; 10];
+        probs[label] = p;
+        ImageRecord::from_passes(index, label, [probs.clone(), probs.clone()].concat(), 2, probs)
+    }
+
+    #[test]
+    fn the_attack_csv_has_a_row_per_attacked_subject_with_its_figures() {
+        let benign: Vec<ImageRecord> = (0..4).map(|i| record(i, i % 10, 0.9)).collect();
+        let adv: Vec<ImageRecord> = (0..4).map(|i| record(i, i % 10, 0.3)).collect();
+        let a = attack_study("fgsm", serde_json::json!({"eps": "0.2", "target": "untargeted"}), &benign, &adv, &[true, false, true, true], 10);
+        let t = a.benign.clone();
+        let meta = StudyMeta { method: "mc_dropout".into(), models: vec!["m1".into()], ensemble: None, dataset: "MNIST".into(), passes: 2, p: 0.25, seed: 7, images: 4, set_images: 1000, partial: false };
+        let file = StudyFile { version: 1, command: "test".into(), studies: vec![Study { meta, clean: t, points: None, attacks: vec![a.clone()] }] };
+        let csv = attack_csv(&file);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let head: Vec<&str> = lines[0].split(',').collect();
+        let row: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(head.len(), row.len(), "{}", lines[1]);
+        let col = |name: &str| row[head.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(col("model"), "m1");
+        assert_eq!(col("parameters"), "eps=0.2; target=untargeted");
+        assert_eq!(col("T"), "2");
+        assert_eq!(col("seed"), "7");
+        assert_eq!(col("success").parse::<f64>().unwrap(), 0.75);
+        assert_eq!(col("auroc_entropy").parse::<f64>().unwrap(), a.detection[1].auroc);
+        assert_eq!(col("true_prob_adversarial").parse::<f64>().unwrap(), a.adversarial.true_prob);
     }
 }

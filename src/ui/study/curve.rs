@@ -166,6 +166,24 @@ pub fn curve_csv(c: &Curve) -> String {
     out
 }
 
+/// The curve as JSON: how it was made, and each subject's attack study (core's format) per ε.
+pub fn curve_json(c: &Curve) -> String {
+    serde_json::json!({
+        "dataset": c.key.study.dataset.label(),
+        "attack": c.key.kind.key(),
+        "passes": c.key.study.passes,
+        "seed": c.key.study.seed,
+        "images": c.images,
+        "partial": c.partial,
+        "subjects": c.subjects.iter().map(|s| serde_json::json!({
+            "model": s.model,
+            "how": s.label,
+            "points": s.points.iter().map(|(eps, a)| serde_json::json!({ "eps": eps, "study": a })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
 /// The robustness-curve section of the study view.
 #[component]
 pub fn CurvePanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measure>) -> impl IntoView {
@@ -221,6 +239,12 @@ pub fn CurvePanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measure>)
             store.problem(Where::Compute, e);
         }
     };
+    let json = move |_| {
+        let Some(c) = result.get_untracked() else { return };
+        if let Err(e) = download_bytes(curve_json(&c).as_bytes(), "application/json", &format!("quiver-robustness-{}.json", tag(&c))) {
+            store.problem(Where::Compute, e);
+        }
+    };
     let png = move |_| {
         let Some(c) = result.get_untracked() else { return };
         let t = tag(&c);
@@ -246,6 +270,7 @@ pub fn CurvePanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measure>)
                 <progress id="study-curve-progress" max="1" prop:value=fraction></progress>
                 <span class="busy" id="study-curve-status" role="status">{status}</span>
                 <button id="study-curve-csv" on:click=csv disabled=move || result.with(|r| r.is_none())>"download CSV"</button>
+                <button id="study-curve-json" on:click=json disabled=move || result.with(|r| r.is_none())>"download JSON"</button>
                 <button id="study-curve-png" on:click=png disabled=move || result.with(|r| r.is_none())>"download the charts (PNG)"</button>
             </div>
             <div class="charts" class:hidden=move || result.with(|r| r.is_none())>

@@ -48,7 +48,7 @@ pub fn study_file(run: &StudyRun, set_images: usize) -> StudyFile {
             meta: StudyMeta {
                 method: if r.members.is_empty() { "mc_dropout" } else { "ensemble" }.into(),
                 models: vec![r.entry.id.clone()],
-                ensemble: (!r.members.is_empty()).then(|| r.label.clone()),
+                ensemble: (!r.members.is_empty()).then(|| r.entry.id.clone()),
                 dataset: run.key.dataset.label().into(),
                 passes: if r.members.is_empty() { run.key.passes } else { r.members.len() },
                 p: r.p,

@@ -176,6 +176,20 @@ test('study view: FGSM over the set — benign against adversarial tables and th
   }
   const hist = await page.$eval('#study-histogram', (e) => e.data.map((d) => Array.from(d.y).reduce((a, b) => a + b, 0)));
   assert.deepEqual(hist, [100, 100], 'every image in its histogram');
+  // The downloads: a CSV row and a JSON study (core's format) per attacked subject.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#study-attack-csv')]);
+  assert.equal(csv.suggestedFilename(), 'quiver-study-attack-mnist-fgsm-T10-seed0-n100.csv');
+  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 1 + all.length);
+  const head = lines[0].split(',');
+  for (const r of all) {
+    const row = lines.find((l) => l.startsWith(`${r.model},`)).split(',');
+    assert.equal(Number(row[head.indexOf('auroc_entropy')]), Number(r.aurocEntropy), `${r.model}: CSV AUROC = table`);
+  }
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-attack-json')]);
+  const file = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  assert.equal(file.studies.length, all.length);
+  for (const st of file.studies) assert.deepEqual([st.meta.passes === 10 || st.meta.method === 'ensemble', st.attacks[0].images, st.attacks[0].attack], [true, 100, 'fgsm']);
   // The study's three charts, benign against adversarial, for the chosen subject.
   await waitFor(page, 'the benign/adversarial charts', () => ['confidence', 'accuracy', 'scatter'].every((c) => document.querySelector(`#study-attack-${c} .main-svg`)));
   const shown = got[0];
@@ -218,6 +232,11 @@ test('study view: the robustness curve — accuracy, uncertainty and AUROC again
   const head = lines[0].split(',');
   const top1Col = head.indexOf('top1');
   assert.equal(Number(lines[1].split(',')[top1Col]), acc[0].y[0]);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-curve-json')]);
+  const curve = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  assert.deepEqual([curve.attack, curve.passes, curve.images, curve.subjects.length], ['fgsm', 5, 20, clean.length]);
+  assert.deepEqual(curve.subjects[0].points.map((p) => p.eps), [0.05, 0.1, 0.15, 0.2, 0.25, 0.3]);
+  assert.equal(curve.subjects[0].points[5].study.adversarial.top1, acc[0].y[6], 'JSON = chart');
   // Cancel: whole ε steps only, the same for every subject, labelled partial.
   await page.goto(page.url().replace('T=5', 'T=6'));
   await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
