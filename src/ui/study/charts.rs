@@ -129,7 +129,22 @@ pub fn confidence_accuracy_chart(series: &[Series], names: &[String]) -> Plot {
                 .marker(Marker::new().color(colour(i % 3)).size(if s.full { 6 } else { 9 }).opacity(if s.full { 0.5 } else { 1.0 })),
         );
     }
-    finish(plot, layout("Confidence vs accuracy, per class", "MC variance of the true class", "mean softmax of the true class", false))
+    finish(plot, layout("Confidence vs accuracy, per class (large) and per image (small)", "MC variance of the true class", "mean softmax of the true class", false))
+}
+
+/// The per-image points of the live series, added after the chart's per-class traces: one small,
+/// faint trace per series (its points in record order), the image index in the hover text.
+pub fn with_images(mut plot: Plot, images: &[(String, Vec<(f64, f64, usize)>)]) -> Plot {
+    for (i, (name, pts)) in images.iter().enumerate() {
+        plot.add_trace(
+            Scatter::new(pts.iter().map(|p| p.0).collect::<Vec<f64>>(), pts.iter().map(|p| p.1).collect::<Vec<f64>>())
+                .name(format!("{name}: each image"))
+                .mode(Mode::Markers)
+                .text_array(pts.iter().map(|p| format!("image #{}", p.2)).collect::<Vec<String>>())
+                .marker(Marker::new().color(colour(i % 3)).size(4).opacity(0.3)),
+        );
+    }
+    plot
 }
 
 /// Reliability diagram: accuracy against confidence per bin, MC-averaged (solid) and

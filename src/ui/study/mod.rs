@@ -195,6 +195,7 @@ pub fn StudyView() -> impl IntoView {
     });
     let full_file = move || full.get().flatten();
 
+    let full_res = full;
     // Charts: redrawn when the result, the measure or the precomputed figures change.
     Effect::new(move |_| {
         let Some(run) = current.get() else { return };
@@ -211,11 +212,13 @@ pub fn StudyView() -> impl IntoView {
                 .map(|(n, t)| Series { name: n.clone(), tables: t, full: false })
                 .chain(pre.iter().map(|(n, t)| Series { name: n.clone(), tables: t, full: true }))
                 .collect();
+            // Every image of every live series, for the scatter: (true-class variance, true-class p).
+            let images: Vec<(String, Vec<(f64, f64, usize)>)> = run.runs.iter().map(|r| (r.label.clone(), r.records.iter().map(|x| (x.true_variance as f64, x.true_prob as f64, x.index)).collect())).collect();
             let live_only: Vec<Series> = series.iter().filter(|s| !s.full).map(|s| Series { name: s.name.clone(), tables: s.tables, full: false }).collect();
             for (id, plot) in [
                 ("study-confidence", charts::confidence_chart(&series, m, &names)),
                 ("study-accuracy", charts::accuracy_chart(&series, &names)),
-                ("study-scatter", charts::confidence_accuracy_chart(&series, &names)),
+                ("study-scatter", charts::with_images(charts::confidence_accuracy_chart(&series, &names), &images)),
                 ("study-reliability", charts::reliability_chart(&live_only)),
             ] {
                 if let Err(e) = render(id, &plot).await {
@@ -224,10 +227,21 @@ pub fn StudyView() -> impl IntoView {
                 crate::runtime::yield_now().await;
             }
             // A point or bar leads to its images: the series' model (live series only; the
-            // accuracy chart has two traces a series) and the class.
-            let live = run.runs.len();
+            // accuracy chart has two traces a series) and the class; a point of the scatter's
+            // per-image traces (after its per-class ones) opens that image. The handler reads the
+            // study shown at click time (it is registered once per chart).
             for (id, per_series) in [("study-confidence", 1), ("study-accuracy", 2), ("study-scatter", 1)] {
                 crate::ui::widgets::charts::on_click(id, move |c| {
+                    let Some(run) = current.get_untracked() else { return };
+                    let live = run.runs.len();
+                    let all_series = live + full_res.get_untracked().flatten().map_or(0, |f| f.studies.len());
+                    if id == "study-scatter" && c.trace >= all_series {
+                        let Some(rec) = run.runs.get(c.trace - all_series).and_then(|r| r.records.get(c.point)) else { return };
+                        let (i, label) = (rec.index, rec.label);
+                        store.use_image(crate::store::InputImage { pixels: run.set.image(i), label: Some(label), source: format!("{} test subset image #{i} (from the study)", run.key.dataset.label()) });
+                        let _ = store.dispatch(Action::View(crate::state::View::Image));
+                        return;
+                    }
                     let series = c.trace / per_series;
                     if series < live {
                         browse_model.set(series);
@@ -388,7 +402,7 @@ pub fn StudyView() -> impl IntoView {
             <div class="charts" class:hidden=move || current.with(|c| c.is_none())>
                 <div id="study-confidence" class="chart" role="img" aria-label="Line chart: the chosen uncertainty measure per class, one line per dropout p; the numbers are in the downloads"></div>
                 <div id="study-accuracy" class="chart" role="img" aria-label="Line chart: mean softmax of the true class and top-1 accuracy per class, one pair per dropout p"></div>
-                <div id="study-scatter" class="chart" role="img" aria-label="Scatter: per class, MC variance of the true class against its mean softmax, one colour per dropout p"></div>
+                <div id="study-scatter" class="chart" role="img" aria-label="Scatter: per class (large points) and per image (small points; a click opens the image), MC variance of the true class against its mean softmax, one colour per dropout p"></div>
                 <div id="study-reliability" class="chart" role="img" aria-label="Reliability diagram: accuracy against confidence in 15 bins, MC-averaged and deterministic, with the ECE in the legend; the ECE is also in the table"></div>
             </div>
             <attack::SetAttackPanel current=current measure=measure/>

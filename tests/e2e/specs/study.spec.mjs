@@ -338,7 +338,7 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   }
 });
 
-test('study view: clicking a point of a chart picks its model and class in the drill-down', async (t) => {
+test('study view: clicking a point of a chart picks its model and class in the drill-down; a per-image point opens its image', async (t) => {
   const { page } = t;
   await open(t, '?view=study&study_n=50&T=3', null);
   await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
@@ -364,4 +364,19 @@ test('study view: clicking a point of a chart picks its model and class in the d
     const labels = await page.$$eval('#study-images .study-image', (bs) => bs.map((b) => b.title));
     assert.ok(labels.length > 0, `${chart}: class ${point}'s images shown`);
   }
+  // The scatter's per-image points come after its per-class traces (live subjects, then the
+  // precomputed full set): a lone one of the first subject opens its image.
+  const perClass = await page.$eval('#study-scatter', (el) => el.data.filter((d) => !d.name.endsWith(': each image')).length);
+  const image = await page.$eval('#study-scatter', (el, first) => {
+    const all = [...el.querySelectorAll('g.trace.scatter')].flatMap((g, t) => [...g.querySelectorAll('path.point')].map((p, i) => ({ t, i, b: p.getBoundingClientRect() })));
+    const far = (a) => all.every((o) => o === a || Math.hypot(o.b.x - a.b.x, o.b.y - a.b.y) > 10);
+    return all.find((a) => a.t === first && far(a))?.i;
+  }, perClass);
+  assert.ok(image !== undefined, 'a lone per-image point');
+  const marker = page.locator('#study-scatter g.trace.scatter').nth(perClass).locator('path.point').nth(image);
+  await marker.scrollIntoViewIfNeeded();
+  const box = await marker.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await waitFor(page, `image #${image} in the one-image view`, (i) => document.querySelector('#input-caption')?.textContent.includes(`#${i} (from the study)`), image, 10_000);
 });
