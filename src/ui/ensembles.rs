@@ -123,8 +123,9 @@ pub fn EnsemblesCompare() -> impl IntoView {
     };
     view! {
         <details class="ensembles" id="ensembles" on:toggle=move |_| open.set(true)>
-            <summary>"Compare with ensembles " <Help topic=Topic::Ensembles/></summary>
-            <p class="hint">"The seed report's alternative to MC dropout: K models trained apart (different seeds, or different random halves of the training data). Their softmaxes play the passes: the same measures, computed across members instead of dropout masks."</p>
+            <summary>"Compare with ensembles"</summary>
+            // The "?" sits outside the summary: a button inside a summary is a nested control.
+            <p class="hint">"The seed report's alternative to MC dropout: K models trained apart (different seeds, or different random halves of the training data). Their softmaxes play the passes: the same measures, computed across members instead of dropout masks. " <Help topic=Topic::Ensembles/></p>
             {body}
         </details>
     }

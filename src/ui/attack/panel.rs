@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quiver_core::attacks::{sensitivity_map, AttackKind, Target};
 
+use crate::runtime::now_ms;
 use crate::state::Part;
 use crate::store::{use_store, Store, Where};
 use crate::ui::attack::driver::{self, AttackKey, Finished, Live};
@@ -49,6 +50,9 @@ enum Run {
     Done(Finished),
     Failed,
 }
+
+/// Least time between two trajectory redraws while an attack runs (ms).
+const TRAJECTORY_REDRAW_MS: f64 = 250.0;
 
 #[component]
 pub fn AttackPanel() -> impl IntoView {
@@ -157,6 +161,10 @@ pub fn AttackPanel() -> impl IntoView {
     // Charts: the trajectory grows while the attack runs; the comparison appears at the end.
     // A redraw is a task of its own (never added to a slice of steps), and none is drawn while a
     // cancel waits to be shown.
+    // While running, a redraw (20–120 ms of plotly) at most every TRAJECTORY_REDRAW_MS: between
+    // them the main thread only steps the attack in short slices, so a click (a cancel) seldom
+    // waits behind a redraw.
+    let last_draw = StoredValue::new(f64::NEG_INFINITY);
     Effect::new(move |_| {
         let points = live.points.get();
         if points.len() < 2 {
@@ -177,7 +185,7 @@ pub fn AttackPanel() -> impl IntoView {
             crate::runtime::yield_now().await;
             let skip = match phase {
                 None => true,
-                Some(false) => live.cancel_at.get_value().is_some() || live.points.with_untracked(|p| p.len()) != points.len(),
+                Some(false) => live.cancel_at.get_value().is_some() || live.points.with_untracked(|p| p.len()) != points.len() || now_ms() - last_draw.get_value() < TRAJECTORY_REDRAW_MS,
                 Some(true) => false,
             };
             if skip {
@@ -186,6 +194,7 @@ pub fn AttackPanel() -> impl IntoView {
             if let Err(e) = charts::render("chart-trajectory", &charts::trajectory_chart(&points, &goal_name, &title)).await {
                 store.problem(Where::Compute, e);
             }
+            last_draw.set_value(now_ms());
         });
     });
     Effect::new(move |_| {
