@@ -76,6 +76,15 @@ impl Engine {
     }
 }
 
+/// Load an ensemble's members (CPU models), in member order. The error names the member.
+pub async fn load_members(entries: &[ModelEntry]) -> Result<Vec<Model>, LoadError> {
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        out.push(load_engine(e.clone(), None).await.map_err(|err| format!("member {}: {err}", e.id))?.cpu);
+    }
+    Ok(out)
+}
+
 /// An error on the way to a usable model, worded for the user.
 pub type LoadError = String;
 

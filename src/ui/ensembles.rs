@@ -6,7 +6,6 @@
 use leptos::prelude::*;
 use quiver_core::mc_dropout::McSummary;
 use quiver_core::model::{Classifier, Ensemble};
-use quiver_core::Model;
 
 use crate::store::use_store;
 use crate::ui::help::{Help, Topic};
@@ -30,21 +29,20 @@ pub fn EnsemblesCompare() -> impl IntoView {
     let store = use_store();
     let open = RwSignal::new(false);
     // The dataset's ensembles, loaded once the section is opened.
+    // Tracked through memos: the whole state changes with every setting, the dataset seldom.
+    let dataset = Memo::new(move |_| store.with(|s| s.dataset));
     let loaded = LocalResource::new(move || {
-        let (want, dataset) = (open.get(), store.with(|s| s.dataset));
+        let (want, dataset) = (open.get(), dataset.get());
         async move {
             if !want {
                 return None;
             }
             let mut out: Vec<(String, Ensemble)> = Vec::new();
             for (group, entries) in crate::runtime::ensembles(dataset).await {
-                let mut members: Vec<Model> = Vec::new();
-                for e in entries {
-                    match crate::runtime::load_engine(e.clone(), None).await {
-                        Ok(engine) => members.push(engine.cpu),
-                        Err(err) => return Some(Err(format!("ensemble {group}, member {}: {err}", e.id))),
-                    }
-                }
+                let members = match crate::runtime::load_members(&entries).await {
+                    Ok(m) => m,
+                    Err(err) => return Some(Err(format!("ensemble {group}, {err}"))),
+                };
                 match Ensemble::new(members) {
                     Ok(en) => out.push((group, en)),
                     Err(err) => return Some(Err(format!("ensemble {group}: {err}"))),
@@ -53,10 +51,11 @@ pub fn EnsemblesCompare() -> impl IntoView {
             Some(Ok(out))
         }
     });
+    let cfg = Memo::new(move |_| store.with(|s| s.mc));
     // The rows for the current input: MC dropout of the chosen model, then each ensemble.
     let rows = LocalResource::new(move || {
         let fitted = store.fitted().get();
-        let cfg = store.with(|s| s.mc);
+        let cfg = cfg.get();
         let engine = store.engine().get();
         let ens = loaded.get().flatten();
         async move {

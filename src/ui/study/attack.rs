@@ -39,27 +39,28 @@ pub struct SetAttack {
     pub millis: f64,
 }
 
-/// The attack's parameters as run: its table's keys and values, and the goal.
+/// An attack's parameters as run: its table's keys and values.
+pub fn attack_parameters(kind: AttackKind, attacks: &AttackSet) -> serde_json::Map<String, serde_json::Value> {
+    kind.params().iter().filter_map(|p| attacks.text(p.key).map(|v| (p.key.to_string(), serde_json::Value::String(v)))).collect()
+}
+
+/// The attack's parameters as run, and the goal.
 fn parameters(key: &AttackKey) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
-    for p in key.kind.params() {
-        if let Some(v) = key.attacks.text(p.key) {
-            m.insert(p.key.to_string(), serde_json::Value::String(v));
-        }
-    }
+    let mut m = attack_parameters(key.kind, &key.attacks);
     m.insert("target".into(), serde_json::Value::String(key.target.to_string()));
     serde_json::Value::Object(m)
 }
 
 /// The run was cancelled.
-pub struct Stopped;
+struct Stopped;
 
 /// One clean image of one subject, attacked: the adversarial image's record (the same MC
 /// dropout, and the same per-image seed, as its clean record; an ensemble: its members) and
 /// whether the attack reached its goal. `None` when the goal does not apply (a target equal to
 /// the label) or the record fails. Long attacks yield every [`SLICE_MS`], calling `tick` first
 /// and returning `Err(Stopped)` once `stop()` says so.
-pub async fn attack_image(
+#[allow(clippy::too_many_arguments)]
+async fn attack_image(
     r: &ModelRun,
     attack: &dyn Attack,
     target: Target,
@@ -95,51 +96,83 @@ pub async fn attack_image(
     Ok(record.map(|rec| (rec, outcome.success)))
 }
 
+/// One subject's attacked images: their clean and adversarial records and whether each attack
+/// reached its goal.
+#[derive(Default)]
+pub struct Attacked {
+    pub benign: Vec<ImageRecord>,
+    pub adversarial: Vec<ImageRecord>,
+    pub success: Vec<bool>,
+}
+
+impl Attacked {
+    /// Core's tables and detector figures of these images.
+    pub fn study(&self, attack: AttackKind, parameters: serde_json::Value, classes: usize) -> AttackStudy {
+        attack_study(attack.key(), parameters, &self.benign, &self.adversarial, &self.success, classes)
+    }
+}
+
+/// Attack the images of `clean` (records of `r` over `study`'s set) one after another, in
+/// slices of at most [`SLICE_MS`] between yields (`progress(images done)` before each). Returns
+/// what was attacked, and `true` when `stop()` ended it early.
+#[allow(clippy::too_many_arguments)]
+pub async fn attack_subject(
+    r: &ModelRun,
+    study: &StudyRun,
+    clean: &[ImageRecord],
+    attack: &dyn Attack,
+    target: Target,
+    slice: &mut f64,
+    progress: &dyn Fn(usize),
+    stop: &dyn Fn() -> bool,
+) -> (Attacked, bool) {
+    let cfg = McConfig { passes: study.key.passes, p: r.p, seed: study.key.seed };
+    let mut out = Attacked::default();
+    let count = std::cell::Cell::new(0usize);
+    for c in clean {
+        let image = study.set.image(c.index);
+        let tick = || progress(count.get());
+        match attack_image(r, attack, target, &image, c, &cfg, slice, &tick, stop).await {
+            Ok(Some((rec, ok))) => {
+                out.benign.push(c.clone());
+                out.adversarial.push(rec);
+                out.success.push(ok);
+                count.set(out.benign.len());
+            }
+            Ok(None) => {}
+            Err(Stopped) => return (out, true),
+        }
+        if now_ms() - *slice > SLICE_MS {
+            progress(out.benign.len());
+            yield_now().await;
+            *slice = now_ms();
+            if stop() {
+                return (out, true);
+            }
+        }
+    }
+    progress(out.benign.len());
+    (out, false)
+}
+
 /// Attack every image of `study` with `key`'s attack, for every subject (MC-dropout models
 /// attacked with dropout off; ensembles white box on their mean softmax). `done(model, images)`
-/// reports progress.
+/// reports progress. A cancelled run keeps the images its last subject finished.
 pub async fn run(key: AttackKey, study: &StudyRun, done: impl Fn(usize, usize), stop: impl Fn() -> bool) -> SetAttack {
     let t0 = now_ms();
     let attack = key.attacks.get(key.kind);
     let mut models = Vec::new();
     let mut partial = false;
     let mut slice = now_ms();
-    'models: for (m, r) in study.runs.iter().enumerate() {
-        let cfg = McConfig { passes: study.key.passes, p: r.p, seed: study.key.seed };
-        let (mut benign, mut adversarial, mut success): (Vec<ImageRecord>, Vec<ImageRecord>, Vec<bool>) = (Vec::new(), Vec::new(), Vec::new());
-        let count = std::cell::Cell::new(0usize);
-        for clean in &r.records {
-            let image = study.set.image(clean.index);
-            let tick = || done(m, count.get());
-            match attack_image(r, attack, key.target, &image, clean, &cfg, &mut slice, &tick, &stop).await {
-                Ok(Some((rec, ok))) => {
-                    benign.push(clean.clone());
-                    adversarial.push(rec);
-                    success.push(ok);
-                    count.set(benign.len());
-                }
-                Ok(None) => continue,
-                Err(Stopped) => {
-                    partial = true;
-                    if !benign.is_empty() {
-                        models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
-                    }
-                    break 'models;
-                }
-            }
-            if now_ms() - slice > SLICE_MS {
-                done(m, benign.len());
-                yield_now().await;
-                slice = now_ms();
-                if stop() {
-                    partial = true;
-                    models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
-                    break 'models;
-                }
-            }
+    for (m, r) in study.runs.iter().enumerate() {
+        let (attacked, stopped) = attack_subject(r, study, &r.records, attack, key.target, &mut slice, &|i| done(m, i), &stop).await;
+        if !stopped || !attacked.benign.is_empty() {
+            models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attacked.study(key.kind, parameters(&key), r.entry.class_names.len()) });
         }
-        done(m, benign.len());
-        models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attack_study(key.kind.key(), parameters(&key), &benign, &adversarial, &success, r.entry.class_names.len()) });
+        if stopped {
+            partial = true;
+            break;
+        }
     }
     let partial = partial || models.len() < study.runs.len();
     SetAttack { key, models, partial, millis: now_ms() - t0 }

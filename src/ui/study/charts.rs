@@ -45,6 +45,15 @@ impl Measure {
         }
     }
 
+    /// The detector's score for this measure (for variance: the predicted class's).
+    pub fn score(self) -> quiver_core::study::Score {
+        match self {
+            Measure::Variance => quiver_core::study::Score::Variance,
+            Measure::Entropy => quiver_core::study::Score::Entropy,
+            Measure::MutualInformation => quiver_core::study::Score::MutualInformation,
+        }
+    }
+
     pub fn of(self, r: &ClassRow) -> f64 {
         match self {
             Measure::Variance => r.variance,
@@ -198,11 +207,7 @@ pub fn roc_chart(study: &quiver_core::study::AttackStudy, title: &str) -> Plot {
 
 /// Histograms of one score on benign and adversarial images (shared bins).
 pub fn histogram_chart(study: &quiver_core::study::AttackStudy, measure: Measure, title: &str) -> Plot {
-    let score = match measure {
-        Measure::Variance => quiver_core::study::Score::Variance,
-        Measure::Entropy => quiver_core::study::Score::Entropy,
-        Measure::MutualInformation => quiver_core::study::Score::MutualInformation,
-    };
+    let score = measure.score();
     let mut plot = Plot::new();
     if let Some(d) = study.detection.iter().find(|d| d.score == score) {
         let h = &d.histogram;
@@ -271,11 +276,7 @@ pub fn curve_uncertainty_chart(c: &super::curve::Curve, measure: Measure) -> Plo
 /// Robustness curve: AUROC of the chosen measure (the predicted class's variance for
 /// "variance") as a detector of the adversarial images, against ε.
 pub fn curve_auroc_chart(c: &super::curve::Curve, measure: Measure) -> Plot {
-    let score = match measure {
-        Measure::Variance => quiver_core::study::Score::Variance,
-        Measure::Entropy => quiver_core::study::Score::Entropy,
-        Measure::MutualInformation => quiver_core::study::Score::MutualInformation,
-    };
+    let score = measure.score();
     let mut plot = Plot::new();
     plot.add_trace(Scatter::new(vec![EPS_MIN, EPS_MAX], vec![0.5, 0.5]).name("chance (0.5)").mode(Mode::Lines).line(Line::new().color("#999999").dash(DashType::Dash)));
     for (i, s) in c.subjects.iter().enumerate() {

@@ -9,12 +9,11 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use quiver_core::attacks::{AttackKind, AttackSet, Target};
-use quiver_core::mc_dropout::McConfig;
-use quiver_core::study::{attack_study, AttackStudy, ImageRecord};
+use quiver_core::study::AttackStudy;
 
-use super::attack::{attack_image, Stopped};
+use super::attack::{attack_parameters, attack_subject};
 use super::charts::{self, Measure};
-use super::run::{StudyKey, StudyRun, SLICE_MS};
+use super::run::{StudyKey, StudyRun};
 use crate::runtime::{now_ms, yield_now};
 use crate::store::{use_store, Where};
 use crate::ui::widgets::charts::render;
@@ -86,43 +85,14 @@ pub async fn run(key: CurveKey, study: &StudyRun, done: impl Fn(usize, usize, us
             break;
         }
         let attack = attacks.get(key.kind);
+        let parameters = serde_json::Value::Object(attack_parameters(key.kind, &attacks));
         for (m, r) in study.runs.iter().enumerate() {
-            let cfg = McConfig { passes: study.key.passes, p: r.p, seed: study.key.seed };
-            let (mut benign, mut adversarial, mut success): (Vec<ImageRecord>, Vec<ImageRecord>, Vec<bool>) = (Vec::new(), Vec::new(), Vec::new());
-            let count = std::cell::Cell::new(0usize);
-            for clean in &r.records[..n] {
-                let image = study.set.image(clean.index);
-                let tick = || done(e, m, count.get());
-                match attack_image(r, attack, Target::Untargeted, &image, clean, &cfg, &mut slice, &tick, &stop).await {
-                    Ok(Some((rec, ok))) => {
-                        benign.push(clean.clone());
-                        adversarial.push(rec);
-                        success.push(ok);
-                        count.set(benign.len());
-                    }
-                    Ok(None) => {}
-                    Err(Stopped) => {
-                        partial = true;
-                        break 'eps;
-                    }
-                }
-                if now_ms() - slice > SLICE_MS {
-                    done(e, m, benign.len());
-                    yield_now().await;
-                    slice = now_ms();
-                    if stop() {
-                        partial = true;
-                        break 'eps;
-                    }
-                }
+            let (attacked, stopped) = attack_subject(r, study, &r.records[..n], attack, Target::Untargeted, &mut slice, &|i| done(e, m, i), &stop).await;
+            if stopped {
+                partial = true;
+                break 'eps;
             }
-            let mut params = serde_json::Map::new();
-            for p in key.kind.params() {
-                if let Some(v) = attacks.text(p.key) {
-                    params.insert(p.key.to_string(), serde_json::Value::String(v));
-                }
-            }
-            subjects[m].points.push((eps, attack_study(key.kind.key(), serde_json::Value::Object(params), &benign, &adversarial, &success, r.entry.class_names.len())));
+            subjects[m].points.push((eps, attacked.study(key.kind, parameters.clone(), r.entry.class_names.len())));
         }
     }
     // A cancelled ε step leaves some subjects a point short: keep only the ε every subject has.

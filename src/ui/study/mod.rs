@@ -94,6 +94,12 @@ pub fn study_csv(file: &StudyFile) -> String {
     out
 }
 
+/// Show study image `index` (its label and pixels) in the one-image view.
+fn open_in_image_view(store: crate::store::Store, dataset: quiver_core::Dataset, index: usize, label: usize, pixels: Vec<f32>) {
+    store.use_image(crate::store::InputImage { pixels, label: Some(label), source: format!("{} test subset image #{index} (from the study)", dataset.label()) });
+    let _ = store.dispatch(Action::View(crate::state::View::Image));
+}
+
 #[component]
 pub fn StudyView() -> impl IntoView {
     let store = use_store();
@@ -141,17 +147,14 @@ pub fn StudyView() -> impl IntoView {
                 }
             }
             for (group, members) in groups {
-                let mut loaded = Vec::new();
-                for e in &members {
-                    match crate::runtime::load_engine(e.clone(), None).await {
-                        Ok(engine) => loaded.push(engine.cpu),
-                        Err(err) => {
-                            store.problem(Where::Compute, format!("the study could not load ensemble member {}: {err}", e.id));
-                            progress.set(None);
-                            return;
-                        }
+                let loaded = match crate::runtime::load_members(&members).await {
+                    Ok(loaded) => loaded,
+                    Err(err) => {
+                        store.problem(Where::Compute, format!("the study could not load ensemble {err}"));
+                        progress.set(None);
+                        return;
                     }
-                }
+                };
                 // The ensemble goes by its group's name.
                 let mut entry = members[0].clone();
                 entry.id = group.clone();
@@ -237,9 +240,7 @@ pub fn StudyView() -> impl IntoView {
                     let all_series = live + full_res.get_untracked().flatten().map_or(0, |f| f.studies.len());
                     if id == "study-scatter" && c.trace >= all_series {
                         let Some(rec) = run.runs.get(c.trace - all_series).and_then(|r| r.records.get(c.point)) else { return };
-                        let (i, label) = (rec.index, rec.label);
-                        store.use_image(crate::store::InputImage { pixels: run.set.image(i), label: Some(label), source: format!("{} test subset image #{i} (from the study)", run.key.dataset.label()) });
-                        let _ = store.dispatch(Action::View(crate::state::View::Image));
+                        open_in_image_view(store, run.key.dataset, rec.index, rec.label, run.set.image(rec.index));
                         return;
                     }
                     let series = c.trace / per_series;
@@ -329,10 +330,7 @@ pub fn StudyView() -> impl IntoView {
                     let (i, label) = (x.index, x.label);
                     let pixels = run.set.image(i);
                     let shown = pixels.clone();
-                    let open = move |_| {
-                        store.use_image(crate::store::InputImage { pixels: pixels.clone(), label: Some(label), source: format!("{} test subset image #{i} (from the study)", dataset.label()) });
-                        let _ = store.dispatch(Action::View(crate::state::View::Image));
-                    };
+                    let open = move |_| open_in_image_view(store, dataset, i, label, pixels.clone());
                     let tip = format!("#{i}: predicted {} · {} {:.4} · true-class p {:.3}", names.get(x.predicted).cloned().unwrap_or_default(), m.short(), score(x), x.true_prob);
                     view! {
                         <button class="sample study-image" data-index=i data-predicted=x.predicted title=tip.clone() aria-label=tip on:click=open>

@@ -165,8 +165,10 @@ impl StudyEnsembles {
     pub fn new(store: crate::store::Store) -> Self {
         // Fetched from the first time the study is shown (no request before), then kept.
         let seen = Memo::new(move |before: Option<&bool>| before.copied().unwrap_or(false) || store.with(|s| s.view) == crate::state::View::Study);
+        // Tracked through a memo: the whole state changes with every setting, the dataset seldom.
+        let dataset = Memo::new(move |_| store.with(|s| s.dataset));
         StudyEnsembles(LocalResource::new(move || {
-            let (d, seen) = (store.with(|s| s.dataset), seen.get());
+            let (d, seen) = (dataset.get(), seen.get());
             async move {
                 if seen {
                     crate::runtime::ensembles(d).await

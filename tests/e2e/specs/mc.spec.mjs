@@ -89,6 +89,7 @@ test('ensembles beside MC dropout: fetched only when opened, a row per shipped e
   // A new input updates every row.
   await clickSample(page, 1);
   await waitFor(page, 'the rows for sample 1', () => [...document.querySelectorAll('#ensembles-table tbody tr')].every((r) => r.dataset.predicted === '2'), null, 30_000);
+  assert.equal(fetched.filter((u) => u.endsWith('.safetensors')).length, Object.values(groups).reduce((a, b) => a + b, 0), 'a new input fetches no member again');
   await open(t, '?hide=ensembles');
   await mcSettled(page);
   assert.equal(await page.$('#ensembles'), null, 'hide=ensembles removes the section');
