@@ -290,8 +290,8 @@ pub fn SetAttackPanel(current: Signal<Option<StudyRun>>, measure: RwSignal<Measu
         spawn_local(async move {
             let title = format!("{} ({}): does uncertainty flag the adversarial images?", ma.model, ma.label);
             let pair = [
-                charts::Series { name: "benign".into(), tables: &ma.study.benign, full: false },
-                charts::Series { name: format!("adversarial ({})", ma.study.attack), tables: &ma.study.adversarial, full: false },
+                charts::Series { name: "benign".into(), tables: &ma.study.benign, full: false, colour: 0 },
+                charts::Series { name: format!("adversarial ({})", ma.study.attack), tables: &ma.study.adversarial, full: false, colour: 1 },
             ];
             for (id, plot) in [
                 ("study-roc", charts::roc_chart(&ma.study, &title)),

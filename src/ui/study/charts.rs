@@ -63,14 +63,18 @@ impl Measure {
     }
 }
 
-/// One series: its name (e.g. "p = 0.25"), its tables, and whether it is the precomputed full set.
+/// One series: its name (e.g. "p = 0.25"), its tables, whether it is the precomputed full set,
+/// and its colour (the subject's index: a precomputed series shares its live subject's).
 pub struct Series<'a> {
     pub name: String,
     pub tables: &'a Tables,
     pub full: bool,
+    pub colour: usize,
 }
 
-const COLOURS: [&str; 3] = ["#3b6fd8", "#d8643b", "#2a9d4b"];
+// One colour per subject (three dropout rates, then the ensembles); a precomputed series takes
+// its live subject's colour.
+const COLOURS: [&str; 6] = ["#3b6fd8", "#d8643b", "#2a9d4b", "#8e44ad", "#b8860b", "#555555"];
 
 fn colour(i: usize) -> &'static str {
     COLOURS[i % COLOURS.len()]
@@ -92,7 +96,8 @@ fn finish(mut plot: Plot, layout: Layout) -> Plot {
     plot
 }
 
-fn line(i: usize, s: &Series, name: String, x: Vec<String>, y: Vec<f64>, dash: DashType) -> Box<Scatter<String, f64>> {
+fn line(s: &Series, name: String, x: Vec<String>, y: Vec<f64>, dash: DashType) -> Box<Scatter<String, f64>> {
+    let i = s.colour;
     Scatter::new(x, y)
         .name(name)
         .mode(Mode::LinesMarkers)
@@ -107,9 +112,9 @@ fn classes(rows: &[ClassRow], names: &[String]) -> Vec<String> {
 /// Confidence vs class: the chosen measure per class, one line per series.
 pub fn confidence_chart(series: &[Series], measure: Measure, names: &[String]) -> Plot {
     let mut plot = Plot::new();
-    for (i, s) in series.iter().enumerate() {
+    for s in series {
         let rows = &s.tables.per_class;
-        plot.add_trace(line(i % 3, s, s.name.clone(), classes(rows, names), rows.iter().map(|r| measure.of(r)).collect(), DashType::Solid));
+        plot.add_trace(line(s, s.name.clone(), classes(rows, names), rows.iter().map(|r| measure.of(r)).collect(), DashType::Solid));
     }
     finish(plot, layout(&format!("Confidence vs class: {}", measure.short()), "class", measure.short(), true))
 }
@@ -117,10 +122,10 @@ pub fn confidence_chart(series: &[Series], measure: Measure, names: &[String]) -
 /// Accuracy vs class: the report's accuracy (mean softmax of the true class) and top-1.
 pub fn accuracy_chart(series: &[Series], names: &[String]) -> Plot {
     let mut plot = Plot::new();
-    for (i, s) in series.iter().enumerate() {
+    for s in series {
         let rows = &s.tables.per_class;
-        plot.add_trace(line(i % 3, s, format!("{}: mean softmax of the true class", s.name), classes(rows, names), rows.iter().map(|r| r.true_prob).collect(), DashType::Solid));
-        plot.add_trace(line(i % 3, s, format!("{}: top-1 accuracy", s.name), classes(rows, names), rows.iter().map(|r| r.top1).collect(), DashType::Dot));
+        plot.add_trace(line(s, format!("{}: mean softmax of the true class", s.name), classes(rows, names), rows.iter().map(|r| r.true_prob).collect(), DashType::Solid));
+        plot.add_trace(line(s, format!("{}: top-1 accuracy", s.name), classes(rows, names), rows.iter().map(|r| r.top1).collect(), DashType::Dot));
     }
     finish(plot, layout("Accuracy vs class", "class", "accuracy", true))
 }
@@ -128,14 +133,14 @@ pub fn accuracy_chart(series: &[Series], names: &[String]) -> Plot {
 /// Confidence vs accuracy: one point per class (the report's §3.3 plot).
 pub fn confidence_accuracy_chart(series: &[Series], names: &[String]) -> Plot {
     let mut plot = Plot::new();
-    for (i, s) in series.iter().enumerate() {
+    for s in series {
         let rows = &s.tables.per_class;
         plot.add_trace(
             Scatter::new(rows.iter().map(|r| r.variance).collect::<Vec<f64>>(), rows.iter().map(|r| r.true_prob).collect::<Vec<f64>>())
                 .name(s.name.clone())
                 .mode(Mode::MarkersText)
                 .text_array(classes(rows, names))
-                .marker(Marker::new().color(colour(i % 3)).size(if s.full { 6 } else { 9 }).opacity(if s.full { 0.5 } else { 1.0 })),
+                .marker(Marker::new().color(colour(s.colour)).size(if s.full { 6 } else { 9 }).opacity(if s.full { 0.5 } else { 1.0 })),
         );
     }
     finish(plot, layout("Confidence vs accuracy, per class (large) and per image (small)", "MC variance of the true class", "mean softmax of the true class", false))
@@ -150,7 +155,7 @@ pub fn with_images(mut plot: Plot, images: &[(String, Vec<(f64, f64, usize)>)]) 
                 .name(format!("{name}: each image"))
                 .mode(Mode::Markers)
                 .text_array(pts.iter().map(|p| format!("image #{}", p.2)).collect::<Vec<String>>())
-                .marker(Marker::new().color(colour(i % 3)).size(4).opacity(0.3)),
+                .marker(Marker::new().color(colour(i)).size(4).opacity(0.3)),
         );
     }
     plot
@@ -162,15 +167,15 @@ pub fn reliability_chart(series: &[Series]) -> Plot {
     let mut plot = Plot::new();
     plot.add_trace(Scatter::new(vec![0.0, 1.0], vec![0.0, 1.0]).name("perfectly calibrated").mode(Mode::Lines).line(Line::new().color("#999999").dash(DashType::Dash)));
     let bins = |r: &Reliability| -> (Vec<f64>, Vec<f64>) { r.bins.iter().filter(|b| b.count > 0).map(|b| (b.confidence, b.accuracy)).unzip() };
-    for (i, s) in series.iter().enumerate() {
+    for s in series {
         let (x, y) = bins(&s.tables.reliability);
-        plot.add_trace(Scatter::new(x, y).name(format!("{}: MC mean, ECE {:.4}", s.name, s.tables.reliability.ece)).mode(Mode::LinesMarkers).line(Line::new().color(colour(i % 3))));
+        plot.add_trace(Scatter::new(x, y).name(format!("{}: MC mean, ECE {:.4}", s.name, s.tables.reliability.ece)).mode(Mode::LinesMarkers).line(Line::new().color(colour(s.colour))));
         let (x, y) = bins(&s.tables.det_reliability);
         plot.add_trace(
             Scatter::new(x, y)
                 .name(format!("{}: deterministic, ECE {:.4}", s.name, s.tables.det_reliability.ece))
                 .mode(Mode::LinesMarkers)
-                .line(Line::new().color(colour(i % 3)).dash(DashType::Dot)),
+                .line(Line::new().color(colour(s.colour)).dash(DashType::Dot)),
         );
     }
     let l = Layout::new()
@@ -252,7 +257,7 @@ pub fn curve_accuracy_chart(c: &super::curve::Curve) -> Plot {
                 .line(Line::new().color(colour(i)).dash(DashType::Dot)),
         );
     }
-    finish(plot, curve_layout(&format!("Accuracy against {} ε ({} images)", c.key.kind.about().label, c.images), "accuracy", Some(vec![0.0, 1.02])))
+    finish(plot, curve_layout(&format!("Accuracy against ε ({} images)", c.images), "accuracy", Some(vec![0.0, 1.02])))
 }
 
 /// Robustness curve: the chosen uncertainty measure (mean over the images) against ε.
@@ -270,7 +275,7 @@ pub fn curve_uncertainty_chart(c: &super::curve::Curve, measure: Measure) -> Plo
             .collect();
         plot.add_trace(Scatter::new(pts.iter().map(|p| p.0).collect::<Vec<f64>>(), y).name(s.label.clone()).mode(Mode::LinesMarkers).line(Line::new().color(colour(i))));
     }
-    finish(plot, curve_layout(&format!("Uncertainty against ε: {}", measure.short()), measure.short(), None))
+    finish(plot, curve_layout("Uncertainty against ε", measure.short(), None))
 }
 
 /// Robustness curve: AUROC of the chosen measure (the predicted class's variance for
@@ -283,7 +288,12 @@ pub fn curve_auroc_chart(c: &super::curve::Curve, measure: Measure) -> Plot {
         let (x, y): (Vec<f64>, Vec<f64>) = s.points.iter().filter_map(|(e, a)| a.detection.iter().find(|d| d.score == score).map(|d| (*e, d.auroc))).unzip();
         plot.add_trace(Scatter::new(x, y).name(s.label.clone()).mode(Mode::LinesMarkers).line(Line::new().color(colour(i))));
     }
-    finish(plot, curve_layout(&format!("Detecting the attack: AUROC of {}", score_name(score)), "AUROC", Some(vec![0.0, 1.02])))
+    let short = match measure {
+        Measure::Variance => "variance",
+        Measure::Entropy => "entropy",
+        Measure::MutualInformation => "MI",
+    };
+    finish(plot, curve_layout(&format!("Detecting the attack: AUROC of {short}"), "AUROC", Some(vec![0.0, 1.02])))
 }
 
 const EPS_MIN: f64 = 0.0;

@@ -207,17 +207,28 @@ pub fn StudyView() -> impl IntoView {
         let names = store.class_names();
         spawn_local(async move {
             let live: Vec<(String, Tables)> = run.runs.iter().map(|r| (r.label.clone(), model_tables(r))).collect();
-            let pre: Vec<(String, Tables)> = full
-                .map(|f| f.studies.into_iter().map(|s| (format!("p = {} (full test set, {} images)", s.meta.p, s.meta.images), s.clean)).collect())
+            // A precomputed study takes the colour of the live model with its p.
+            let pre: Vec<(String, Tables, usize)> = full
+                .map(|f| {
+                    f.studies
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, s)| {
+                            let colour = run.runs.iter().position(|r| r.members.is_empty() && r.p == s.meta.p).unwrap_or(run.runs.len() + j);
+                            (format!("p = {} (full test set, {} images)", s.meta.p, s.meta.images), s.clean, colour)
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             let series: Vec<Series> = live
                 .iter()
-                .map(|(n, t)| Series { name: n.clone(), tables: t, full: false })
-                .chain(pre.iter().map(|(n, t)| Series { name: n.clone(), tables: t, full: true }))
+                .enumerate()
+                .map(|(i, (n, t))| Series { name: n.clone(), tables: t, full: false, colour: i })
+                .chain(pre.iter().map(|(n, t, c)| Series { name: n.clone(), tables: t, full: true, colour: *c }))
                 .collect();
             // Every image of every live series, for the scatter: (true-class variance, true-class p).
             let images: Vec<(String, Vec<(f64, f64, usize)>)> = run.runs.iter().map(|r| (r.label.clone(), r.records.iter().map(|x| (x.true_variance as f64, x.true_prob as f64, x.index)).collect())).collect();
-            let live_only: Vec<Series> = series.iter().filter(|s| !s.full).map(|s| Series { name: s.name.clone(), tables: s.tables, full: false }).collect();
+            let live_only: Vec<Series> = series.iter().filter(|s| !s.full).map(|s| Series { name: s.name.clone(), tables: s.tables, full: false, colour: s.colour }).collect();
             for (id, plot) in [
                 ("study-confidence", charts::confidence_chart(&series, m, &names)),
                 ("study-accuracy", charts::accuracy_chart(&series, &names)),
