@@ -426,12 +426,12 @@ fn train_mnist(a: &TrainArgs, train: &ImageSet, test: &ImageSet) -> Result<Model
             bar.inc(1);
         }
         bar.finish();
-        let valid = Model::MnistCnn(model.valid());
+        let valid = Model::mnist(model.valid());
         let acc = quick_accuracy(&valid, &test.take(a.epoch_test_images))?;
         println!("epoch {epoch}: last loss {running:.4}, accuracy on the first {} test images {:.2} %", a.epoch_test_images.min(test.len()), acc * 100.0);
         lr *= a.lr_decay;
     }
-    Ok(Model::MnistCnn(model.valid()))
+    Ok(Model::mnist(model.valid()))
 }
 
 fn progress(steps: usize, epoch: usize, epochs: usize) -> ProgressBar {

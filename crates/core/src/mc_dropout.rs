@@ -61,6 +61,15 @@ impl McConfig {
 /// Inverted-dropout masks for every dropout layer of `model`: each `[T, ..shape]`, entries 0 or
 /// 1/(1-p), independent per pass, drawn from ChaCha8 seeded with `seed`.
 pub fn dropout_masks(model: &impl Classifier, cfg: &McConfig, device: &Device) -> Vec<Tensor<4>> {
+    dropout_mask_values(model, cfg)
+        .into_iter()
+        .map(|(values, shape)| Tensor::<4>::from_data(TensorData::new(values, shape), device))
+        .collect()
+}
+
+/// The masks of [`dropout_masks`] as host values, each with its shape (padded with trailing 1s
+/// to four dimensions).
+pub fn dropout_mask_values(model: &impl Classifier, cfg: &McConfig) -> Vec<(Vec<f32>, [usize; 4])> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let keep = 1.0 - cfg.p as f64;
     let scale = if keep > 0.0 { (1.0 / keep) as f32 } else { 0.0 };
@@ -70,22 +79,31 @@ pub fn dropout_masks(model: &impl Classifier, cfg: &McConfig, device: &Device) -
         .dropout_shapes()
         .into_iter()
         .map(|shape| {
-            let mut full = vec![cfg.passes];
-            full.extend(&shape);
-            while full.len() < 4 {
-                full.push(1);
-            }
+            let mut full = [1usize; 4];
+            full[0] = cfg.passes;
+            full[1..1 + shape.len()].copy_from_slice(&shape);
             let n: usize = full.iter().product();
-            let values: Vec<f32> = (0..n)
-                .map(|_| {
-                    if cfg.p == 0.0 || (rng.next_u32() as u64) < threshold {
-                        scale
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            Tensor::<4>::from_data(TensorData::new(values, full), device)
+            if cfg.p == 0.0 {
+                return (vec![scale; n], full);
+            }
+            // The stream's next n 32-bit words, drawn in bulk: the same words, in the same order,
+            // as n calls of `next_u32` (ChaCha's words are little-endian; see the test below).
+            let mut values = Vec::with_capacity(n);
+            let mut bytes = [0u8; 4096];
+            while values.len() < n {
+                let words = (n - values.len()).min(bytes.len() / 4);
+                rng.fill_bytes(&mut bytes[..4 * words]);
+                // Branch-free: scale · [u < threshold] (the keep test is a coin flip, which a
+                // branch would mispredict). With p > 0 the threshold is below 2^32.
+                let t = threshold as u32;
+                let start = values.len();
+                values.resize(start + words, 0.0);
+                for (v, w) in values[start..].iter_mut().zip(bytes.chunks_exact(4)) {
+                    let u = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                    *v = scale * ((u < t) as u32 as f32);
+                }
+            }
+            (values, full)
         })
         .collect()
 }
@@ -94,9 +112,8 @@ pub fn dropout_masks(model: &impl Classifier, cfg: &McConfig, device: &Device) -
 /// device (read it with `into_data` or, on WebGPU, `into_data_async`).
 pub fn mc_probabilities(model: &impl Classifier, image: Tensor<4>, cfg: &McConfig) -> Result<Tensor<2>, McError> {
     cfg.validate()?;
-    let device = image.device();
-    let masks = dropout_masks(model, cfg, &device);
-    Ok(softmax(model.forward_masked(image, &masks), 1))
+    let masks = dropout_mask_values(model, cfg);
+    Ok(softmax(model.forward_masked_values(image, masks), 1))
 }
 
 /// Everything shown about one MC-dropout prediction. Plain data: the app and the CLI render it.
@@ -199,4 +216,31 @@ pub fn mc_dropout(model: &impl Classifier, image: Tensor<4>, cfg: &McConfig) -> 
     let k = probs.dims()[1];
     let values = probs.into_data().try_to_vec::<f32>().expect("f32 probabilities");
     Ok(McSummary::from_probs(values, cfg.passes, k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Architecture, Model};
+
+    /// The bulk draw gives exactly the masks of one `next_u32` per unit (the definition the
+    /// seeded figures in the manifest and the studies were made with), for every layer.
+    #[test]
+    fn bulk_masks_equal_word_by_word_draws() {
+        let model = Model::init(Architecture::MnistCnn, &Device::flex());
+        for (passes, p, seed) in [(50, 0.25f32, 0u64), (3, 0.5, 7), (1, 0.1, 123)] {
+            let cfg = McConfig { passes, p, seed };
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let keep = 1.0 - p as f64;
+            let threshold = (keep * 4_294_967_296.0) as u64;
+            let scale = (1.0 / keep) as f32;
+            for (values, shape) in dropout_mask_values(&model, &cfg) {
+                assert_eq!(values.len(), shape.iter().product::<usize>());
+                for v in values {
+                    let want = if (rng.next_u32() as u64) < threshold { scale } else { 0.0 };
+                    assert_eq!(v, want);
+                }
+            }
+        }
+    }
 }

@@ -150,7 +150,7 @@ pub fn load(bytes: &[u8], arch: Architecture, device: &Device) -> Result<Model, 
             m.conv2.bias = Some(Param::from_tensor(r.tensor("conv2.bias")?));
             m.fc.weight = Param::from_tensor(r.linear("fc.weight")?);
             m.fc.bias = Some(Param::from_tensor(r.tensor("fc.bias")?));
-            Ok(Model::MnistCnn(m))
+            Ok(Model::mnist(m))
         }
         Architecture::AlexnetCifar10 | Architecture::AlexnetStl10 => {
             let mut m = AlexNet::init(arch, device);
@@ -193,7 +193,7 @@ pub fn save_as(model: &Model, metadata: BTreeMap<String, String>, dtype: StoreDt
     let mut tensors: Vec<(String, (Vec<usize>, Vec<f32>))> = Vec::new();
     let bias = |b: &Option<Param<Tensor<1>>>| host(b.as_ref().expect("bias").val());
     match model {
-        Model::MnistCnn(m) => {
+        Model::MnistCnn(m, _) => {
             tensors.push(("conv1.weight".into(), host(m.conv1.weight.val())));
             tensors.push(("conv1.bias".into(), bias(&m.conv1.bias)));
             tensors.push(("conv2.weight".into(), host(m.conv2.weight.val())));

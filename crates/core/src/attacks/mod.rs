@@ -302,6 +302,18 @@ pub fn image_tensor(model: &Model, image: &[f32]) -> Tensor<4> {
 /// Cross-entropy of the deterministic forward w.r.t. `class`, and its gradient w.r.t. the input
 /// pixels (dropout off), through Burn autodiff. Returns `(loss, gradient in CHW order)`.
 pub fn loss_gradient(model: &Model, image: &[f32], class: usize) -> (f32, Vec<f32>) {
+    if model.kernel(&model.device()).is_some() {
+        // The same loss through the host kernel; Burn differentiates it w.r.t. the 10 logits, so
+        // that the attacks built on `scalar_gradient` (PGD's first step) see the same bits.
+        let (loss, g, _) = scalar_gradient(model, image, |logits, _| {
+            let k = logits.dims()[1];
+            let mut onehot = vec![0f32; k];
+            onehot[class] = 1.0;
+            let onehot = row(onehot, &logits);
+            -(log_softmax(logits, 1) * onehot).sum()
+        });
+        return (loss, g);
+    }
     let x = image_tensor(model, image).autodiff().require_grad();
     let logits = model.forward(x.clone());
     let k = logits.dims()[1];
@@ -350,6 +362,19 @@ pub(crate) fn scalar_gradient(
     image: &[f32],
     f: impl FnOnce(Tensor<2>, &[f32]) -> Tensor<1>,
 ) -> (f32, Vec<f32>, Vec<f32>) {
+    if let Some(kernel) = model.kernel(&model.device()) {
+        // Burn differentiates `f` w.r.t. the logits (10 numbers); the kernel takes it to the pixels.
+        let trace = kernel.forward(image);
+        let logits = Tensor::<2>::from_data(TensorData::new(trace.logits().to_vec(), [1, 10]), &model.device())
+            .autodiff()
+            .require_grad();
+        let probs = softmax(logits.clone().detach(), 1).into_data().try_to_vec::<f32>().expect("f32");
+        let value = f(logits.clone(), &probs);
+        let grads = value.backward();
+        let g: [f32; 10] = logits.grad(&grads).expect("logit gradient").into_data().try_to_vec::<f32>().expect("f32").try_into().expect("10 logits");
+        let v = value.into_data().try_to_vec::<f32>().expect("f32")[0];
+        return (v, kernel.input_gradient(&trace, &g), probs);
+    }
     let x = image_tensor(model, image).autodiff().require_grad();
     let logits = model.forward(x.clone());
     let probs = softmax(logits.clone().detach(), 1).into_data().try_to_vec::<f32>().expect("f32");
@@ -601,4 +626,51 @@ pub fn argmax_of(v: &[f32]) -> usize {
     v.iter()
         .enumerate()
         .fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MnistCnn;
+    use burn::tensor::Device;
+
+    /// `scalar_gradient` on the MNIST CNN's CPU kernel (Burn differentiates only `f`, the kernel
+    /// the network) against Burn's autodiff through the whole network.
+    #[test]
+    fn scalar_gradient_through_the_kernel_equals_burn() {
+        let device = Device::flex();
+        device.seed(5);
+        let model = Model::init(crate::Architecture::MnistCnn, &device);
+        let net: &MnistCnn = match &model {
+            Model::MnistCnn(m, _) => m,
+            _ => unreachable!(),
+        };
+        assert!(model.kernel(&device).is_some() && model.kernel(&device.clone().autodiff()).is_none());
+        let image: Vec<f32> = (0..784).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+        // A function of the logits that picks classes from the host probabilities, as the
+        // attacks' losses do.
+        let f = |logits: Tensor<2>, probs: &[f32]| {
+            let top = argmax_of(probs);
+            let mut w = vec![0.3f32; 10];
+            w[top] = -1.0;
+            w[(top + 1) % 10] = 2.0;
+            let w = row(w, &logits);
+            (log_softmax(logits.clone(), 1) * w).sum() + (logits.clone() * logits).sum() * 0.01
+        };
+        let (v, g, probs) = scalar_gradient(&model, &image, f);
+
+        let x = image_tensor(&model, &image).autodiff().require_grad();
+        let logits = net.forward(x.clone());
+        let p_ref = softmax(logits.clone().detach(), 1).into_data().try_to_vec::<f32>().unwrap();
+        let value = f(logits, &p_ref);
+        let grads = value.backward();
+        let g_ref = x.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let v_ref = value.into_data().try_to_vec::<f32>().unwrap()[0];
+
+        assert!((v - v_ref).abs() <= 1e-4 * v_ref.abs().max(1.0), "{v} vs {v_ref}");
+        assert!(probs.iter().zip(&p_ref).all(|(a, b)| (a - b).abs() < 1e-5));
+        let scale = g_ref.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let d = g.iter().zip(&g_ref).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(scale > 1e-3 && d <= 1e-4 * scale, "gradient differs by {d} (scale {scale})");
+    }
 }

@@ -4,8 +4,11 @@
 pub mod alexnet;
 pub mod ensemble;
 pub mod mnist_cnn;
+pub(crate) mod mnist_kernel;
 
-use burn::tensor::{Device, Tensor};
+use std::sync::{Arc, OnceLock};
+
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 pub use alexnet::AlexNet;
@@ -109,6 +112,15 @@ pub trait Classifier {
     /// computed once for all passes. Returns logits `[T, K]`.
     fn forward_masked(&self, x: Tensor<4>, masks: &[Tensor<4>]) -> Tensor<2>;
 
+    /// [`forward_masked`](Self::forward_masked) with the masks as host values (row-major, shape
+    /// alongside). A model with a host kernel uses them as they are; others upload them.
+    fn forward_masked_values(&self, x: Tensor<4>, masks: Vec<(Vec<f32>, [usize; 4])>) -> Tensor<2> {
+        let device = x.device();
+        let masks: Vec<Tensor<4>> =
+            masks.into_iter().map(|(v, shape)| Tensor::from_data(TensorData::new(v, shape), &device)).collect();
+        self.forward_masked(x, &masks)
+    }
+
     /// Training forward with fresh Bernoulli dropout of rate `p` (for the autodiff device).
     fn forward_train(&self, x: Tensor<4>, p: f64) -> Tensor<2>;
 
@@ -120,7 +132,9 @@ pub trait Classifier {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Model {
-    MnistCnn(MnistCnn),
+    /// The MNIST CNN and its CPU kernel, built on first use from these weights (a `Model`'s
+    /// weights never change: a trained or reloaded network is a new `Model`).
+    MnistCnn(MnistCnn, KernelCache),
     /// Either AlexNet preset (the architecture is part of the model).
     AlexNet(AlexNet),
     /// K models whose prediction is the mean of their softmaxes (see [`Ensemble`]).
@@ -130,14 +144,30 @@ pub enum Model {
 impl Model {
     pub fn init(arch: Architecture, device: &Device) -> Self {
         match arch {
-            Architecture::MnistCnn => Model::MnistCnn(MnistCnn::init(device)),
+            Architecture::MnistCnn => Model::mnist(MnistCnn::init(device)),
             Architecture::AlexnetCifar10 | Architecture::AlexnetStl10 => Model::AlexNet(AlexNet::init(arch, device)),
+        }
+    }
+
+    /// The MNIST CNN as a `Model`.
+    pub fn mnist(m: MnistCnn) -> Self {
+        Model::MnistCnn(m, KernelCache::default())
+    }
+
+    /// The host kernel, where one serves tensors on `device`: the MNIST CNN on the CPU (Flex),
+    /// without autodiff.
+    pub(crate) fn kernel(&self, device: &Device) -> Option<&mnist_kernel::MnistKernel> {
+        match self {
+            Model::MnistCnn(m, cache) if !device.is_autodiff() && *device == Device::flex() => {
+                Some(cache.0.get_or_init(|| mnist_kernel::MnistKernel::new(m)))
+            }
+            _ => None,
         }
     }
 
     fn inner(&self) -> &dyn Classifier {
         match self {
-            Model::MnistCnn(m) => m,
+            Model::MnistCnn(m, _) => m,
             Model::AlexNet(m) => m,
             Model::Ensemble(m) => m,
         }
@@ -147,7 +177,7 @@ impl Model {
     pub fn to_device(self, device: &Device) -> Self {
         use burn::module::Module;
         match self {
-            Model::MnistCnn(m) => Model::MnistCnn(m.to_device(device)),
+            Model::MnistCnn(m, _) => Model::mnist(m.to_device(device)),
             Model::AlexNet(m) => Model::AlexNet(m.to_device(device)),
             Model::Ensemble(e) => Model::Ensemble(Ensemble::new(e.members().iter().map(|m| m.clone().to_device(device)).collect()).expect("the members were an ensemble")),
         }
@@ -159,13 +189,31 @@ impl Classifier for Model {
         self.inner().architecture()
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.inner().forward(x)
+        let device = x.device();
+        let Some(kernel) = self.kernel(&device) else { return self.inner().forward(x) };
+        let n = x.dims()[0];
+        let pixels = host(x);
+        let per = pixels.len() / n.max(1);
+        let logits: Vec<f32> = pixels.chunks(per).flat_map(|image| *kernel.forward(image).logits()).collect();
+        Tensor::from_data(TensorData::new(logits, [n, 10]), &device)
     }
     fn dropout_shapes(&self) -> Vec<Vec<usize>> {
         self.inner().dropout_shapes()
     }
     fn forward_masked(&self, x: Tensor<4>, masks: &[Tensor<4>]) -> Tensor<2> {
+        if self.kernel(&x.device()).is_some() {
+            let values = masks.iter().map(|m| (host(m.clone()), m.dims())).collect();
+            return self.forward_masked_values(x, values);
+        }
         self.inner().forward_masked(x, masks)
+    }
+    fn forward_masked_values(&self, x: Tensor<4>, masks: Vec<(Vec<f32>, [usize; 4])>) -> Tensor<2> {
+        let device = x.device();
+        let Some(kernel) = self.kernel(&device) else { return self.inner().forward_masked_values(x, masks) };
+        assert_eq!(x.dims()[0], 1, "MC dropout takes one image");
+        let [(m1, s1), (m2, _)] = &masks[..] else { panic!("the MNIST CNN has two dropout layers") };
+        let logits = kernel.masked(&host(x), m1, m2);
+        Tensor::from_data(TensorData::new(logits, [s1[0], 10]), &device)
     }
     fn forward_train(&self, x: Tensor<4>, p: f64) -> Tensor<2> {
         self.inner().forward_train(x, p)
@@ -173,4 +221,12 @@ impl Classifier for Model {
     fn device(&self) -> Device {
         self.inner().device()
     }
+}
+
+/// See [`Model::MnistCnn`]. Clones share the kernel (the weights are the same).
+#[derive(Clone, Debug, Default)]
+pub struct KernelCache(Arc<OnceLock<mnist_kernel::MnistKernel>>);
+
+fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 tensor")
 }
