@@ -31,8 +31,8 @@ if [ "$attacks" = "1" ]; then
 fi
 
 if [ "${BUILD:-0}" = "1" ] || [ ! -f dist/index.html ]; then
-    echo "bench: trunk build --release" >&2
-    trunk build --release >&2
+    echo "bench: scripts/build-site.sh" >&2
+    ./scripts/build-site.sh >&2
 fi
 node tools/bench.mjs "$@"
 

@@ -8,8 +8,8 @@ PORT=${PORT:-8080}
 
 QUIVER_SKIP_BROWSER=${QUIVER_SKIP_BROWSER:-1} ./scripts/setup.sh
 
-echo "serve: trunk build --release"
-trunk build --release
+echo "serve: scripts/build-site.sh (CPU build, and the WebGPU copy in dist/gpu/)"
+./scripts/build-site.sh
 
 echo "serve: http://127.0.0.1:$PORT/"
 # A static server that knows application/wasm, with no dependencies beyond Node or Python.

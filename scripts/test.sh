@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run every test:
 #   1. cargo test --workspace --release   (quiver-core, quiver-cli and the app's native tests)
-#   2. trunk build --release              (the site, into dist/)
+#   2. scripts/build-site.sh              (the site, into dist/: trunk build --release, twice)
 #   3. the e2e suite (tests/e2e/run.mjs)  headless Chromium against dist/, served locally from a
 #                                         sub-path (tools/static-server.mjs); the tests are in
 #                                         tests/e2e/specs/, one file per area
@@ -34,8 +34,8 @@ step "no import cycle among the app's modules"
 python3 tools/modgraph.py src
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
-    step "trunk build --release"
-    trunk build --release
+    step "scripts/build-site.sh (trunk build --release: the CPU build, and the WebGPU copy in dist/gpu/)"
+    ./scripts/build-site.sh
 fi
 test -f dist/index.html || { echo "test: dist/index.html missing after the build" >&2; exit 1; }
 

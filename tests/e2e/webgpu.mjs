@@ -29,6 +29,8 @@ const browser = await chromium.launch({ executablePath: chromiumPath(), headless
 async function tables(query) {
   const page = await browser.newPage();
   const w = watch(page, { origin: server.origin, prefix: PREFIX });
+  const modules = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) modules.push(new URL(r.url()).pathname); });
   await page.goto(server.origin + PREFIX + query);
   await page.waitForFunction(() => document.querySelector('#weights-status')?.dataset.state === 'ready', null, { timeout: 120_000 });
   await page.waitForFunction(
@@ -46,6 +48,7 @@ async function tables(query) {
     before: await read('attack-table-before'),
     after: await read('attack-table-after'),
     problems: w.problems(),
+    modules,
   };
   await page.close();
   return out;
@@ -60,6 +63,10 @@ try {
   assert.equal(gpu.device, 'WebGPU', 'with --enable-unsafe-webgpu and device=webgpu the app must pick WebGPU');
   assert.equal(auto.device, 'CPU (Flex, wasm SIMD)', 'by default the software (fallback) adapter is not taken');
   assert.equal(cpu.device, 'CPU (Flex, wasm SIMD)');
+  // The start-up script (tools/variants.mjs) fetched the WebGPU copy only when asked for it.
+  // (index.html preloads the CPU module, which every visitor without WebGPU needs first.)
+  assert.ok(gpu.modules.some((m) => m.includes('/gpu/')), `device=webgpu loads gpu/: ${gpu.modules}`);
+  for (const page of [cpu, auto]) assert.ok(page.modules.length === 1 && !page.modules[0].includes('/gpu/'), `the CPU build: ${page.modules}`);
   assert.deepEqual(gpu.problems, []);
   assert.deepEqual(cpu.problems, []);
   for (const key of ['mc', 'before', 'after']) {

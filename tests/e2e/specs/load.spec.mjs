@@ -1,9 +1,11 @@
 // Loading the site: the harness's own page checks, the sub-path load, the favicon and the device.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { launch, watch } from '../lib.mjs';
 import {
   test, open, modelReady, mcSettled, mnistModelIds, waitFor, search,
-  PREFIX, CPU_LABEL, DEFAULT_MODEL,
+  PREFIX, CPU_LABEL, DEFAULT_MODEL, DIST,
 } from '../harness.mjs';
 
 test('harness self-check: a foreign request, a console error and an exception are caught', async (t) => {
@@ -117,4 +119,44 @@ test('a loading indicator from the first paint: what loads and its progress, gon
   assert.ok(boot.some((b) => /Loading the app/.test(b.what)), `it says what is loading: ${[...new Set(boot.map((b) => b.what))].join(' | ')}`);
   assert.ok(boot.some((b) => /of [\d.]+ MB/.test(b.what) && b.value > 0), 'and how much has come');
   console.log(`        figure: loading indicator first on screen at ${boot[0].t.toFixed(0)} ms; it said: ${[...new Set(boot.map((b) => b.what))].slice(0, 3).join(' / ')} … ${boot.at(-1).what}`);
+});
+
+test('the built wasm modules have no name section, and the start-up script knows their true sizes', async () => {
+  const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+  const wasm = [
+    ...readdirSync(DIST).filter((f) => f.endsWith('_bg.wasm')),
+    ...readdirSync(join(DIST, 'gpu')).filter((f) => f.endsWith('_bg.wasm')).map((f) => `gpu/${f}`),
+  ];
+  assert.equal(wasm.length, 2, `the CPU build and the WebGPU copy: ${wasm.join(', ')}`);
+  for (const file of wasm) {
+    const bytes = readFileSync(join(DIST, file));
+    // Walk the sections: custom ones (id 0) start with their name.
+    const names = [];
+    let at = 8;
+    const leb = () => { let v = 0, s = 0, b; do { b = bytes[at++]; v += (b & 0x7f) * 2 ** s; s += 7; } while (b >= 0x80); return v; };
+    while (at < bytes.length) {
+      const id = bytes[at++];
+      const size = leb();
+      const end = at + size;
+      if (id === 0) { const len = leb(); names.push(bytes.subarray(at, at + len).toString()); }
+      at = end;
+    }
+    assert.equal(at, bytes.length, `${file}: the sections add up`);
+    assert.ok(!names.includes('name'), `${file}: custom sections ${names.join(', ')}`);
+    assert.ok(html.includes(`'./${file}'`) && new RegExp(`\\b${bytes.length}\\b`).test(html), `index.html names ${file} and its size ${bytes.length}`);
+    console.log(`        figure: ${file} ${bytes.length} bytes; custom sections: ${names.join(', ') || 'none'}`);
+  }
+});
+
+test('the start-up script loads the CPU build where no hardware WebGPU adapter exists; the WebGPU copy is not fetched', async (t) => {
+  const { page } = t;
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  await page.goto(t.url);
+  await modelReady(page);
+  await mcSettled(page);
+  const wasm = fetched.filter((p) => p.endsWith('.wasm') || /quiver-[0-9a-f]+\.js$/.test(p));
+  assert.ok(wasm.some((p) => /\/quiver-[0-9a-f]+_bg\.wasm$/.test(p) && !p.includes('/gpu/')), `the CPU module: ${wasm.join(', ')}`);
+  assert.ok(!fetched.some((p) => p.includes('/gpu/')), `nothing from gpu/: ${wasm.join(', ')}`);
+  assert.equal((await page.textContent('#device')).trim(), CPU_LABEL);
 });
