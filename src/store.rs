@@ -324,6 +324,11 @@ impl Store {
                     self.gpu.set(Some(d));
                 }
             }
+            // Decided only after a turn of the event loop, even where there is nothing to ask
+            // (the CPU build, or no navigator.gpu): flipped within the start-up task, the plan's
+            // resource never saw it and a ?weights= load was never started (e2e: bring-your-own
+            // weights). The WebGPU query always took that turn.
+            runtime::yield_now().await;
             self.device_ready.set(true);
         });
     }

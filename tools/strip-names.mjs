@@ -4,6 +4,8 @@
 // messages through console_error_panic_hook). Then corrects the module size that Trunk's start-up
 // script passes to the loading indicator.
 //
+// QUIVER_KEEP_NAMES=1 keeps them (a build to profile, whose profiles then name the functions).
+//
 // Usage: node tools/strip-names.mjs [dist]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +47,7 @@ export function stripNames(bytes) {
 
 /** Strip every `*.wasm` in `dir`; rewrite the sizes `index.html` states for them. */
 export function stripDir(dir) {
+  if (process.env.QUIVER_KEEP_NAMES === '1') return 'names kept (QUIVER_KEEP_NAMES=1)';
   const notes = [];
   const index = join(dir, 'index.html');
   let html = readFileSync(index, 'utf8');

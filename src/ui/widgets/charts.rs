@@ -1,4 +1,4 @@
-//! plotly charts (plotly.js is vendored: `vendor/plotly-cartesian.min.js`).
+//! plotly charts (plotly.js is vendored: `vendor/plotly-quiver.min.js`).
 
 use plotly::box_plot::BoxPoints;
 use plotly::common::{AxisSide, DashType, ErrorData, ErrorType, Line, Marker, Mode, Title};
@@ -213,7 +213,7 @@ pub fn drawn(id: &str) -> bool {
 /// is missing instead of failing.
 pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     if !plotly_loaded() {
-        return Err("charts are unavailable: vendor/plotly-cartesian.min.js did not load".into());
+        return Err("charts are unavailable: vendor/plotly-quiver.min.js did not load".into());
     }
     if web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)).is_none() {
         return Ok(());
@@ -288,7 +288,7 @@ fn allow_tick_label_overflow(figure: &js_sys::Object) {
 /// Save the chart in the element `id` as a PNG named `name` (plotly's own export).
 pub async fn download_chart_png(id: &str, name: &str) -> Result<(), String> {
     if !plotly_loaded() {
-        return Err("charts are unavailable: vendor/plotly-cartesian.min.js did not load".into());
+        return Err("charts are unavailable: vendor/plotly-quiver.min.js did not load".into());
     }
     #[cfg(target_arch = "wasm32")]
     {
