@@ -70,6 +70,10 @@ impl Engine {
     /// Deterministic softmax of one image.
     pub async fn predict(&self, pixels: &[f32]) -> Result<Vec<f32>, String> {
         let model = self.mc_model();
+        if self.gpu.is_none() {
+            // On the CPU, straight from the host values (the MNIST CNN's kernel where it applies).
+            return Ok(quiver_core::attacks::probabilities(model, pixels));
+        }
         let p = burn::tensor::activation::softmax(model.forward(image_tensor(model, pixels)), 1);
         let d = p.into_data_async().await.map_err(|e| format!("{e:?}"))?;
         d.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))

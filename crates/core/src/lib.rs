@@ -7,6 +7,7 @@
 //! Data flows one way: bytes → core types → core computations → plain result structs.
 
 pub mod attacks;
+pub mod chacha8;
 pub mod data;
 pub mod dataset;
 pub mod limits;

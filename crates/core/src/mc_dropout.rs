@@ -7,11 +7,10 @@
 
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
-use rand_chacha::rand_core::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::chacha8::ChaCha8Words;
 use crate::model::Classifier;
 use crate::params::{Domain, Param, ParamError, Tunable, Value};
 
@@ -70,7 +69,7 @@ pub fn dropout_masks(model: &impl Classifier, cfg: &McConfig, device: &Device) -
 /// The masks of [`dropout_masks`] as host values, each with its shape (padded with trailing 1s
 /// to four dimensions).
 pub fn dropout_mask_values(model: &impl Classifier, cfg: &McConfig) -> Vec<(Vec<f32>, [usize; 4])> {
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut rng = ChaCha8Words::seed_from_u64(cfg.seed);
     let keep = 1.0 - cfg.p as f64;
     let scale = if keep > 0.0 { (1.0 / keep) as f32 } else { 0.0 };
     // A 32-bit threshold: u < keep·2^32 keeps the unit.
@@ -87,21 +86,15 @@ pub fn dropout_mask_values(model: &impl Classifier, cfg: &McConfig) -> Vec<(Vec<
                 return (vec![scale; n], full);
             }
             // The stream's next n 32-bit words, drawn in bulk: the same words, in the same order,
-            // as n calls of `next_u32` (ChaCha's words are little-endian; see the test below).
+            // as n calls of `next_u32` (crate::chacha8; see the test below).
             let mut values = Vec::with_capacity(n);
-            let mut bytes = [0u8; 4096];
+            let mut words = [0u32; 1024];
+            let t = threshold as u32; // with p > 0 the threshold is below 2^32
             while values.len() < n {
-                let words = (n - values.len()).min(bytes.len() / 4);
-                rng.fill_bytes(&mut bytes[..4 * words]);
-                // Branch-free: scale · [u < threshold] (the keep test is a coin flip, which a
-                // branch would mispredict). With p > 0 the threshold is below 2^32.
-                let t = threshold as u32;
-                let start = values.len();
-                values.resize(start + words, 0.0);
-                for (v, w) in values[start..].iter_mut().zip(bytes.chunks_exact(4)) {
-                    let u = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-                    *v = scale * ((u < t) as u32 as f32);
-                }
+                let k = (n - values.len()).min(words.len());
+                rng.fill(&mut words[..k]);
+                // Branch-free: scale · [u < threshold] (a coin flip, which a branch mispredicts).
+                values.extend(words[..k].iter().map(|&u| scale * ((u < t) as u32 as f32)));
             }
             (values, full)
         })
@@ -222,6 +215,8 @@ pub fn mc_dropout(model: &impl Classifier, image: Tensor<4>, cfg: &McConfig) -> 
 mod tests {
     use super::*;
     use crate::model::{Architecture, Model};
+    use rand_chacha::rand_core::{RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     /// The bulk draw gives exactly the masks of one `next_u32` per unit (the definition the
     /// seeded figures in the manifest and the studies were made with), for every layer.

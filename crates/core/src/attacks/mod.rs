@@ -329,6 +329,9 @@ pub fn loss_gradient(model: &Model, image: &[f32], class: usize) -> (f32, Vec<f3
 
 /// Deterministic softmax of one image (host values).
 pub fn probabilities(model: &Model, image: &[f32]) -> Vec<f32> {
+    if let Some(kernel) = model.kernel(&model.device()) {
+        return deepfool::softmax_host(kernel.forward(image).logits());
+    }
     let p = softmax(model.forward(image_tensor(model, image)), 1);
     p.into_data().try_to_vec::<f32>().expect("f32")
 }
@@ -368,7 +371,8 @@ pub(crate) fn scalar_gradient(
         let logits = Tensor::<2>::from_data(TensorData::new(trace.logits().to_vec(), [1, 10]), &model.device())
             .autodiff()
             .require_grad();
-        let probs = softmax(logits.clone().detach(), 1).into_data().try_to_vec::<f32>().expect("f32");
+        // The host softmax, as `probabilities` gives on this path.
+        let probs = deepfool::softmax_host(trace.logits());
         let value = f(logits.clone(), &probs);
         let grads = value.backward();
         let g: [f32; 10] = logits.grad(&grads).expect("logit gradient").into_data().try_to_vec::<f32>().expect("f32").try_into().expect("10 logits");
