@@ -20,13 +20,35 @@ export default function initializer() {
       else set(`Loading the app: ${mb(current)} MB`, null);
     },
     onComplete: () => set('Starting…', 1),
-    onSuccess: () => offline(),
+    onSuccess: () => afterFirstResult(offline),
     onFailure: (error) => {
       const boot = el('boot');
       if (boot) boot.dataset.state = 'failed';
       set(`Quiver could not start: ${error?.message ?? error}. Reload the page to try again; a browser with WebAssembly is needed.`, 0);
     },
   };
+}
+
+/**
+ * Run `f` once the first MC result is on the page (#mc-summary), or after 5 s: the service
+ * worker's install downloads the whole shell again, which on a first visit competed with the app's
+ * own start (first result 0.6–0.9 s without it, 0.8–1.2 s with it, on the 2-core test machine).
+ */
+function afterFirstResult(f) {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    observer.disconnect();
+    clearTimeout(timer);
+    f();
+  };
+  const observer = new MutationObserver(() => {
+    if (document.getElementById('mc-summary')) run();
+  });
+  observer.observe(document.body, { childList: true, subtree: true });
+  const timer = setTimeout(run, 5000);
+  if (document.getElementById('mc-summary')) run();
 }
 
 /**

@@ -7,6 +7,7 @@ use plotly::layout::{Axis, BarMode, BoxMode, Layout, Margin};
 use plotly::{Bar, BoxPlot, Configuration, Plot, Scatter};
 use quiver_core::attacks::TrajectoryPoint;
 use quiver_core::mc_dropout::McSummary;
+use wasm_bindgen::JsValue;
 
 fn base_layout(title: &str, y: &str) -> Layout {
     Layout::new()
@@ -209,12 +210,54 @@ pub fn drawn(id: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Draw (or update) a chart in the element with `id`. Returns an error message when plotly.js
-/// is missing instead of failing.
-pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
-    if !plotly_loaded() {
-        return Err("charts are unavailable: vendor/plotly-quiver.min.js did not load".into());
+/// plotly.js's file: loaded on the first chart, not with the page, so that its evaluation (a
+/// third of a second on one core) does not stand between the page and the first MC result.
+const PLOTLY_SRC: &str = "vendor/plotly-quiver.min.js";
+
+thread_local! {
+    static PLOTLY: std::cell::RefCell<Option<js_sys::Promise>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Load plotly.js once (a `<script>` the page adds; every caller awaits the same load).
+async fn ensure_plotly() -> Result<(), String> {
+    if plotly_loaded() {
+        return Ok(());
     }
+    let unavailable = || format!("charts are unavailable: {PLOTLY_SRC} did not load");
+    let promise = PLOTLY.with(|p| {
+        p.borrow_mut()
+            .get_or_insert_with(|| {
+                js_sys::Promise::new(&mut |resolve, reject| {
+                    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+                        let _ = reject.call0(&JsValue::NULL);
+                        return;
+                    };
+                    let Ok(script) = document.create_element("script") else {
+                        let _ = reject.call0(&JsValue::NULL);
+                        return;
+                    };
+                    let _ = script.set_attribute("src", PLOTLY_SRC);
+                    let _ = script.add_event_listener_with_callback("load", &resolve);
+                    let _ = script.add_event_listener_with_callback("error", &reject);
+                    if let Some(head) = document.head() {
+                        let _ = head.append_child(&script);
+                    }
+                })
+            })
+            .clone()
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|_| unavailable())?;
+    if plotly_loaded() {
+        Ok(())
+    } else {
+        Err(unavailable())
+    }
+}
+
+/// Draw (or update) a chart in the element with `id`, loading plotly.js first if need be.
+/// Returns an error message when plotly.js cannot be had instead of failing.
+pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
+    ensure_plotly().await?;
     if web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)).is_none() {
         return Ok(());
     }
@@ -287,9 +330,7 @@ fn allow_tick_label_overflow(figure: &js_sys::Object) {
 
 /// Save the chart in the element `id` as a PNG named `name` (plotly's own export).
 pub async fn download_chart_png(id: &str, name: &str) -> Result<(), String> {
-    if !plotly_loaded() {
-        return Err("charts are unavailable: vendor/plotly-quiver.min.js did not load".into());
-    }
+    ensure_plotly().await?;
     #[cfg(target_arch = "wasm32")]
     {
         let opts = js_sys::Object::new();
