@@ -7,6 +7,8 @@
 #   ./scripts/bench.sh --json     (machine-readable)
 #   ./scripts/bench.sh --attacks  (FGSM ε 0.1/0.2, L-BFGS, IAA on the first 100 MNIST test digits)
 #   ./scripts/bench.sh --colour   (the timings on the CIFAR-10 AlexNet)
+#   ./scripts/bench.sh --peers    (beside TensorFlow.js's wasm backend, same model and work, same
+#                                  browser run, with the ratios: tools/bench-peers/run.mjs)
 #
 # The attack benchmark page (?bench=attacks) is not in the shipped build: --attacks builds a
 # separate site with the cargo feature attack-bench into target/dist-attack-bench (every time, so
@@ -30,9 +32,19 @@ if [ "$attacks" = "1" ]; then
     exit 0
 fi
 
+peers=0
+for arg in "$@"; do
+    if [ "$arg" = "--peers" ]; then peers=1; fi
+done
+
 if [ "${BUILD:-0}" = "1" ] || [ ! -f dist/index.html ]; then
     echo "bench: scripts/build-site.sh" >&2
     ./scripts/build-site.sh >&2
+fi
+if [ "$peers" = "1" ]; then
+    # TF.js is this tool's dev-dependency only (tools/bench-peers/package.json), never the site's.
+    (cd tools/bench-peers && npm ci --no-audit --no-fund >&2)
+    exec node tools/bench-peers/run.mjs
 fi
 node tools/bench.mjs "$@"
 
