@@ -112,9 +112,12 @@ const panelsIdle = () => ['#mc-panel', '#attack-panel'].every((id) => {
 
 /** Wait until the MC panel shows a result and is not busy. */
 export async function mcSettled(page) {
-  await waitFor(page, 'the MC result (#mc-panel not busy)',
+  // Also plotly.js, which the app loads with its first chart (its evaluation is one task of
+  // ~0.3 s, once): tests that time the page start after it.
+  await waitFor(page, 'the MC result (#mc-panel not busy) and plotly.js loaded',
     () => document.querySelector('#mc-summary') && document.querySelectorAll('#mc-table tr[data-class]').length > 0
-      && document.querySelector('#mc-panel')?.dataset.busy === 'false');
+      && document.querySelector('#mc-panel')?.dataset.busy === 'false'
+      && (window.Plotly !== undefined || !document.querySelector('[id^="chart-"]')));
 }
 
 /** Wait until the attack panel shows a result and is not busy. */

@@ -108,6 +108,9 @@ test('a 1 GB file is refused by its size before it is read: no long task, no mem
   await recordLongTasks(page);
   await open(t);
   await mcSettled(page);
+  // plotly.js is loaded with the first chart, after the first result; its evaluation (one task
+  // of ~0.3 s, once) is start-up, not the refusal measured here.
+  await waitFor(page, 'the first charts drawn', () => window.Plotly && document.querySelector('#chart-mean .main-svg'));
   const m0 = await heap(page);
   for (const name of ['huge.png', 'huge.safetensors']) {
     const t0 = await dropMade(page, (n) => {
