@@ -33,7 +33,7 @@
 //! the candidate classes.
 
 use super::{
-    argmax_of, check_image, logit_gradients, make_outcome, trajectory_point, About, Attack, AttackError, AttackOutcome,
+    argmax_of, check_image, softmax_host, logit_gradients, make_outcome, trajectory_point, About, Attack, AttackError, AttackOutcome,
     AttackRun, Budget, Goal, Step, TrajectoryPoint,
 };
 use crate::model::Model;
@@ -261,12 +261,4 @@ impl AttackRun for DeepFoolRun {
     fn finish(self: Box<Self>) -> AttackOutcome {
         self.outcome()
     }
-}
-
-/// Softmax of host logits.
-pub(crate) fn softmax_host(logits: &[f32]) -> Vec<f32> {
-    let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = logits.iter().map(|&z| (z - m).exp()).collect();
-    let s: f32 = e.iter().sum();
-    e.iter().map(|v| v / s).collect()
 }

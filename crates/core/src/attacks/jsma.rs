@@ -193,7 +193,7 @@ impl AttackRun for JsmaRun {
         }
         self.pairs += 1;
         self.evaluate();
-        let probs = super::deepfool::softmax_host(&self.logits);
+        let probs = super::softmax_host(&self.logits);
         let point = trajectory_point(self.pairs, score, &self.goal, &probs, &self.original, &self.x, None);
         self.trajectory.push(point.clone());
         Step::Running(point)

@@ -62,10 +62,10 @@
 
 use std::collections::VecDeque;
 
-use burn::tensor::activation::{log_softmax, softplus};
+use burn::tensor::activation::softplus;
 
 use super::{
-    check_image, make_outcome, row, scalar_gradient, success_gap, trajectory_point, About, Attack, AttackError,
+    check_image, cross_entropy, make_outcome, row, scalar_gradient, success_gap, trajectory_point, About, Attack, AttackError,
     AttackOutcome, AttackRun, Budget, Goal, Step, TrajectoryPoint,
 };
 use crate::model::Model;
@@ -218,12 +218,7 @@ impl LbfgsRun {
         let (loss, grad, probs) = scalar_gradient(&self.model, z, move |logits, probs| {
             let k = logits.dims()[1];
             match goal.target {
-                Some(t) => {
-                    let mut onehot = vec![0f32; k];
-                    onehot[t] = 1.0;
-                    let w = row(onehot, &logits);
-                    -(log_softmax(logits, 1) * w).sum()
-                }
+                Some(t) => cross_entropy(logits, t),
                 None => {
                     // softplus(z_y − z_j) with j the most likely class other than y.
                     let mut w = vec![0f32; k];

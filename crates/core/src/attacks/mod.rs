@@ -300,37 +300,33 @@ pub fn image_tensor(model: &Model, image: &[f32]) -> Tensor<4> {
 }
 
 /// Cross-entropy of the deterministic forward w.r.t. `class`, and its gradient w.r.t. the input
-/// pixels (dropout off), through Burn autodiff. Returns `(loss, gradient in CHW order)`.
+/// pixels (dropout off). Returns `(loss, gradient in CHW order)`. Through [`scalar_gradient`], so
+/// PGD's first step (the same loss) sees the same bits on every model.
 pub fn loss_gradient(model: &Model, image: &[f32], class: usize) -> (f32, Vec<f32>) {
-    if model.kernel(&model.device()).is_some() {
-        // The same loss through the host kernel; Burn differentiates it w.r.t. the 10 logits, so
-        // that the attacks built on `scalar_gradient` (PGD's first step) see the same bits.
-        let (loss, g, _) = scalar_gradient(model, image, |logits, _| {
-            let k = logits.dims()[1];
-            let mut onehot = vec![0f32; k];
-            onehot[class] = 1.0;
-            let onehot = row(onehot, &logits);
-            -(log_softmax(logits, 1) * onehot).sum()
-        });
-        return (loss, g);
-    }
-    let x = image_tensor(model, image).autodiff().require_grad();
-    let logits = model.forward(x.clone());
-    let k = logits.dims()[1];
-    let mut onehot = vec![0f32; k];
+    let (loss, g, _) = scalar_gradient(model, image, |logits, _| cross_entropy(logits, class));
+    (loss, g)
+}
+
+/// `−log softmax(logits)[class]` of a `[1, K]` row.
+pub(crate) fn cross_entropy(logits: Tensor<2>, class: usize) -> Tensor<1> {
+    let mut onehot = vec![0f32; logits.dims()[1]];
     onehot[class] = 1.0;
-    let onehot = Tensor::<2>::from_data(TensorData::new(onehot, [1, k]), &logits.device());
-    let loss = -(log_softmax(logits, 1) * onehot).sum();
-    let grads = loss.backward();
-    let g = x.grad(&grads).expect("input gradient");
-    let loss_value = loss.into_data().try_to_vec::<f32>().expect("f32")[0];
-    (loss_value, g.into_data().try_to_vec::<f32>().expect("f32 gradient"))
+    let onehot = row(onehot, &logits);
+    -(log_softmax(logits, 1) * onehot).sum()
+}
+
+/// Softmax of host logits.
+pub(crate) fn softmax_host(logits: &[f32]) -> Vec<f32> {
+    let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = logits.iter().map(|&z| (z - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|v| v / s).collect()
 }
 
 /// Deterministic softmax of one image (host values).
 pub fn probabilities(model: &Model, image: &[f32]) -> Vec<f32> {
     if let Some(kernel) = model.kernel(&model.device()) {
-        return deepfool::softmax_host(kernel.forward(image).logits());
+        return softmax_host(kernel.forward(image).logits());
     }
     let p = softmax(model.forward(image_tensor(model, image)), 1);
     p.into_data().try_to_vec::<f32>().expect("f32")
@@ -372,7 +368,7 @@ pub(crate) fn scalar_gradient(
             .autodiff()
             .require_grad();
         // The host softmax, as `probabilities` gives on this path.
-        let probs = deepfool::softmax_host(trace.logits());
+        let probs = softmax_host(trace.logits());
         let value = f(logits.clone(), &probs);
         let grads = value.backward();
         let g: [f32; 10] = logits.grad(&grads).expect("logit gradient").into_data().try_to_vec::<f32>().expect("f32").try_into().expect("10 logits");

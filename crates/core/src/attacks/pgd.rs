@@ -37,12 +37,11 @@
 //!
 //! One [`AttackRun::step`] is one PGD step: one forward and backward pass.
 
-use burn::tensor::activation::log_softmax;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{
-    check_image, make_outcome, row, scalar_gradient, trajectory_point, About, Attack, AttackError, AttackOutcome,
+    check_image, cross_entropy, make_outcome, scalar_gradient, trajectory_point, About, Attack, AttackError, AttackOutcome,
     AttackRun, Budget, Goal, Step, TrajectoryPoint,
 };
 use crate::model::Model;
@@ -270,12 +269,7 @@ pub fn random_start(norm: Norm, eps: f32, seed: u64, original: &[f32]) -> Vec<f3
 /// `(CE of t, −∇ₓ CE of t)` targeted; with the probabilities.
 fn ascent(model: &Model, image: &[f32], goal: &Goal) -> (f32, Vec<f32>, Vec<f32>) {
     let class = goal.target.unwrap_or(goal.label);
-    let (loss, mut grad, probs) = scalar_gradient(model, image, move |logits, probs| {
-        let mut onehot = vec![0f32; probs.len()];
-        onehot[class] = 1.0;
-        let w = row(onehot, &logits);
-        -(log_softmax(logits, 1) * w).sum()
-    });
+    let (loss, mut grad, probs) = scalar_gradient(model, image, move |logits, _| cross_entropy(logits, class));
     if goal.target.is_some() {
         grad.iter_mut().for_each(|g| *g = -*g);
     }

@@ -19,6 +19,7 @@
 //! Cost to keep: this file and its test. If the architecture changes, both paths must change;
 //! the test fails if they disagree.
 
+use super::host;
 use super::mnist_cnn::{MnistCnn, MNIST_MEAN, MNIST_STD};
 
 const SIDE: usize = 28;
@@ -84,10 +85,6 @@ fn axpy<const N: usize>(acc: &mut [f32; N], v: f32, w: &[f32; N]) {
     }
 }
 
-fn host(t: burn::tensor::Tensor<1>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 weights")
-}
-
 /// The taps `d` (0..5) for which `o = i + 2 − d` lies in `0..n`: `d ∈ [i+3−n, i+2] ∩ [0, 4]`.
 #[inline(always)]
 fn taps(i: usize, n: usize) -> std::ops::RangeInclusive<usize> {
@@ -97,12 +94,12 @@ fn taps(i: usize, n: usize) -> std::ops::RangeInclusive<usize> {
 impl MnistKernel {
     /// Copy the model's weights to the host in this kernel's layouts.
     pub(crate) fn new(m: &MnistCnn) -> Self {
-        let w1 = host(m.conv1.weight.val().flatten(0, 3));
+        let w1 = host(m.conv1.weight.val());
         let b1 = host(m.conv1.bias.as_ref().expect("conv1 bias").val());
-        let w2 = host(m.conv2.weight.val().flatten(0, 3));
+        let w2 = host(m.conv2.weight.val());
         let b2 = host(m.conv2.bias.as_ref().expect("conv2 bias").val());
         // Burn's Linear stores [in, out].
-        let wfc = host(m.fc.weight.val().flatten(0, 1));
+        let wfc = host(m.fc.weight.val());
         let bfc = host(m.fc.bias.as_ref().expect("fc bias").val());
 
         let mut k1 = vec![[0f32; C1]; TAPS];

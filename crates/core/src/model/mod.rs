@@ -227,6 +227,7 @@ impl Classifier for Model {
 #[derive(Clone, Debug, Default)]
 pub struct KernelCache(Arc<OnceLock<mnist_kernel::MnistKernel>>);
 
-fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+/// A tensor's values on the host, row-major.
+pub(crate) fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 tensor")
 }
