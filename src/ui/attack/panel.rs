@@ -99,6 +99,14 @@ pub fn AttackPanel() -> impl IntoView {
                     return;
                 }
             }
+            // An iterative run waits for the MC panel's charts of the same input (see
+            // charts::settled); FGSM is one step, over before a click could come.
+            if k.kind != AttackKind::Fgsm {
+                charts::settled(3000.0).await;
+                if stale() {
+                    return;
+                }
+            }
             let out = driver::run(k.clone(), engine, live, stale).await;
             if key.with_untracked(|now| now.as_ref() != Some(&k)) {
                 return;

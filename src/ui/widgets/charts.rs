@@ -257,6 +257,7 @@ async fn ensure_plotly() -> Result<(), String> {
 /// Draw (or update) a chart in the element with `id`, loading plotly.js first if need be.
 /// Returns an error message when plotly.js cannot be had instead of failing.
 pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
+    let _drawing = Drawing::start();
     ensure_plotly().await?;
     // Each chart in a task of its own: a plotly draw takes 20–60 ms, and the charts that one
     // result redraws together made one long task of up to 90 ms (the page must answer within 50).
@@ -275,6 +276,38 @@ pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     #[cfg(not(target_arch = "wasm32"))]
     let _ = plot;
     Ok(())
+}
+
+thread_local! {
+    /// Charts asked for and not yet drawn (see [`settled`]).
+    static DRAWING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a [`render`] from its call to its end, however it ends.
+struct Drawing;
+
+impl Drawing {
+    fn start() -> Self {
+        DRAWING.with(|n| n.set(n.get() + 1));
+        Drawing
+    }
+}
+
+impl Drop for Drawing {
+    fn drop(&mut self) {
+        DRAWING.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// Resolve once no chart is waiting to be drawn (or after `max_ms`). A long run (an attack)
+/// awaits it before its first step: the page's first charts (plotly's first drawing in an
+/// element is its slowest, 60–250 ms) then come before the run, not between its steps, where a
+/// click on "cancel" would wait behind them.
+pub async fn settled(max_ms: f64) {
+    let until = crate::runtime::now_ms() + max_ms;
+    while DRAWING.with(|n| n.get()) > 0 && crate::runtime::now_ms() < until {
+        gloo_timers::future::TimeoutFuture::new(10).await;
+    }
 }
 
 /// A clicked point of a chart: its trace (`curveNumber`) and its index in that trace.
