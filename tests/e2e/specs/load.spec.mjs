@@ -64,6 +64,13 @@ test('page loads from a sub-path and the default model becomes ready', async (t)
   // Every request stayed under the sub-path: the asset URLs are relative.
   assert.ok(t.watch.requests.some((u) => u.endsWith('.wasm')), 'the wasm module was fetched');
   assert.ok(t.watch.requests.some((u) => u.includes(`${PREFIX}weights/${DEFAULT_MODEL}.safetensors`)), 'weights fetched from the sub-path');
+  // The manifest is preloaded by index.html while the wasm arrives, and the app's own fetch takes
+  // that response: one request, begun before the module had arrived.
+  const timing = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd })));
+  const manifests = timing.filter((e) => e.name.endsWith('/weights/manifest.json'));
+  const wasm = timing.find((e) => /quiver-[0-9a-f]+_bg\.wasm$/.test(e.name));
+  assert.equal(manifests.length, 1, `weights/manifest.json fetched once (${manifests.length})`);
+  assert.ok(manifests[0].start < wasm.end, `the manifest's request (${manifests[0].start.toFixed(0)} ms) began before the module arrived (${wasm.end.toFixed(0)} ms)`);
 });
 
 test('no favicon request fails (the page declares an icon)', async (t) => {
