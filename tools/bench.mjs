@@ -112,9 +112,18 @@ try {
     for (let k = 0; k < 3; k++) {
       const context = await browser.newContext();
       const page = await context.newPage();
+      // The frame after #mc-summary enters the page, asked for when it enters (asking later,
+      // from here, would also count the charts' work that follows it).
+      await page.addInitScript(() => {
+        new MutationObserver((_, mo) => {
+          if (!document.querySelector('#mc-summary')) return;
+          mo.disconnect();
+          requestAnimationFrame(() => { window.__firstPainted = performance.now(); });
+        }).observe(document, { childList: true, subtree: true });
+      });
       await page.goto(server.url + '?device=cpu');
-      await page.waitForFunction(() => document.querySelector('#mc-summary'), null, { timeout: 120_000 });
-      firsts.push(await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => ok(performance.now())))));
+      await page.waitForFunction(() => window.__firstPainted !== undefined, null, { timeout: 120_000 });
+      firsts.push(await page.evaluate(() => window.__firstPainted));
       await context.close();
     }
     firsts.sort((a, b) => a - b);

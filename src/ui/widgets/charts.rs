@@ -261,7 +261,9 @@ pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     ensure_plotly().await?;
     // Each chart in a task of its own: a plotly draw takes 20–60 ms, and the charts that one
     // result redraws together made one long task of up to 90 ms (the page must answer within 50).
-    crate::runtime::yield_now().await;
+    // The task comes after the next frame, so that what changed with the chart's data (a result's
+    // numbers, an attack's "cancelled") is painted first, not after the drawing.
+    crate::runtime::painted().await;
     if web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)).is_none() {
         return Ok(());
     }
