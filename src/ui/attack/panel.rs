@@ -61,6 +61,8 @@ pub fn AttackPanel() -> impl IntoView {
     let rerun = RwSignal::new(0u64);
     let live = Live::new();
     let run = RwSignal::new(Run::Idle);
+    // When the trajectory was last drawn (see the redraw effect below).
+    let last_draw = StoredValue::new(f64::NEG_INFINITY);
 
     let input = store.input();
     let spec = Memo::new(move |_| store.with(|s| (s.attack, s.attacks, s.target)));
@@ -74,6 +76,9 @@ pub fn AttackPanel() -> impl IntoView {
         let Some(k) = key.get() else { return };
         let Some(engine) = store.engine().get_untracked() else { return };
         live.cancel_at.set_value(None);
+        // The first redraw comes a full interval into the run, not with its first steps (when a
+        // quick "cancel" is most likely).
+        last_draw.set_value(now_ms());
         live.points.set(Vec::new());
         live.progress.set(0.0);
         live.iteration.set(0);
@@ -175,7 +180,6 @@ pub fn AttackPanel() -> impl IntoView {
     // While running, a redraw (20–120 ms of plotly) at most every TRAJECTORY_REDRAW_MS: between
     // them the main thread only steps the attack in short slices, so a click (a cancel) seldom
     // waits behind a redraw.
-    let last_draw = StoredValue::new(f64::NEG_INFINITY);
     Effect::new(move |_| {
         let points = live.points.get();
         if points.len() < 2 {
@@ -194,15 +198,19 @@ pub fn AttackPanel() -> impl IntoView {
         let (goal_name, title) = trajectory_names(store, spec.with_untracked(|s| s.0), store.with_untracked(|s| s.target));
         spawn_local(async move {
             crate::runtime::yield_now().await;
+            let n = points.len();
+            let stale = move || live.cancel_at.get_value().is_some() || live.points.with_untracked(|p| p.len()) != n;
             let skip = match phase {
                 None => true,
-                Some(false) => live.cancel_at.get_value().is_some() || live.points.with_untracked(|p| p.len()) != points.len() || now_ms() - last_draw.get_value() < TRAJECTORY_REDRAW_MS,
+                Some(false) => stale() || now_ms() - last_draw.get_value() < TRAJECTORY_REDRAW_MS,
                 Some(true) => false,
             };
             if skip {
                 return;
             }
-            if let Err(e) = charts::render("chart-trajectory", &charts::trajectory_chart(&points, &goal_name, &title)).await {
+            // While running, checked again when the drawing's turn comes (a frame later).
+            let wanted = move || phase == Some(true) || !stale();
+            if let Err(e) = charts::render_if("chart-trajectory", &charts::trajectory_chart(&points, &goal_name, &title), wanted).await {
                 store.problem(Where::Compute, e);
             }
             last_draw.set_value(now_ms());

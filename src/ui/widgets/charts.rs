@@ -257,6 +257,12 @@ async fn ensure_plotly() -> Result<(), String> {
 /// Draw (or update) a chart in the element with `id`, loading plotly.js first if need be.
 /// Returns an error message when plotly.js cannot be had instead of failing.
 pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
+    render_if(id, plot, || true).await
+}
+
+/// [`render`], unless `wanted()` says no once the chart's turn has come (after the next frame):
+/// a redraw decided before a click (a cancel) is then dropped instead of delaying it.
+pub async fn render_if(id: &str, plot: &Plot, wanted: impl Fn() -> bool) -> Result<(), String> {
     let _drawing = Drawing::start();
     ensure_plotly().await?;
     // Each chart in a task of its own: a plotly draw takes 20–60 ms, and the charts that one
@@ -264,6 +270,9 @@ pub async fn render(id: &str, plot: &Plot) -> Result<(), String> {
     // The task comes after the next frame, so that what changed with the chart's data (a result's
     // numbers, an attack's "cancelled") is painted first, not after the drawing.
     crate::runtime::painted().await;
+    if !wanted() {
+        return Ok(());
+    }
     if web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)).is_none() {
         return Ok(());
     }
