@@ -61,6 +61,8 @@ pub fn AttackPanel() -> impl IntoView {
     let rerun = RwSignal::new(0u64);
     let live = Live::new();
     let run = RwSignal::new(Run::Idle);
+    // The frame that first showed a cancel (see `cancel`).
+    let cancel_shown = StoredValue::new(None::<f64>);
     // When the trajectory was last drawn (see the redraw effect below).
     let last_draw = StoredValue::new(f64::NEG_INFINITY);
 
@@ -123,9 +125,10 @@ pub fn AttackPanel() -> impl IntoView {
                 Some(Ok(mut f)) => {
                     run.set(Run::Settling { cancelled: f.cancelled });
                     let shown = crate::runtime::painted().await;
-                    // What the user sees: from the click to the frame that shows "cancelled".
+                    // What the user sees: from the click to the frame that showed "cancelled"
+                    // (the click's own frame, see `cancel`).
                     if let (true, Some(click)) = (f.cancelled, live.cancel_at.get_value()) {
-                        f.cancel_latency_ms = Some(shown - click);
+                        f.cancel_latency_ms = Some(cancel_shown.get_value().unwrap_or(shown) - click);
                     }
                     if key.with_untracked(|now| now.as_ref() != Some(&k)) {
                         return;
@@ -255,6 +258,14 @@ pub fn AttackPanel() -> impl IntoView {
             // The event's time stamp is when the click happened, even if it waited for a yield.
             live.cancel_at.set_value(Some(ev.time_stamp()));
             stopping.set(true);
+            // "cancelled" shows with the next frame: the run stops at its next yield (within a
+            // slice of steps), and nothing it still reports is shown before its best so far.
+            run.set(Run::Settling { cancelled: true });
+            cancel_shown.set_value(None);
+            spawn_local(async move {
+                let shown = crate::runtime::painted().await;
+                cancel_shown.set_value(Some(shown));
+            });
         }
     };
     Effect::new(move |_| {
