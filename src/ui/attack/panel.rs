@@ -51,8 +51,6 @@ enum Run {
     Failed,
 }
 
-/// Least time between two trajectory redraws while an attack runs (ms).
-const TRAJECTORY_REDRAW_MS: f64 = 250.0;
 
 #[component]
 pub fn AttackPanel() -> impl IntoView {
@@ -180,7 +178,7 @@ pub fn AttackPanel() -> impl IntoView {
     // Charts: the trajectory grows while the attack runs; the comparison appears at the end.
     // A redraw is a task of its own (never added to a slice of steps), and none is drawn while a
     // cancel waits to be shown.
-    // While running, a redraw (20–120 ms of plotly) at most every TRAJECTORY_REDRAW_MS: between
+    // While running, a redraw (20–120 ms of plotly) at most every driver::CHART_MS: between
     // them the main thread only steps the attack in short slices, so a click (a cancel) seldom
     // waits behind a redraw.
     Effect::new(move |_| {
@@ -205,7 +203,7 @@ pub fn AttackPanel() -> impl IntoView {
             let stale = move || live.cancel_at.get_value().is_some() || live.points.with_untracked(|p| p.len()) != n;
             let skip = match phase {
                 None => true,
-                Some(false) => stale() || now_ms() - last_draw.get_value() < TRAJECTORY_REDRAW_MS,
+                Some(false) => stale() || now_ms() - last_draw.get_value() < driver::CHART_MS,
                 Some(true) => false,
             };
             if skip {
