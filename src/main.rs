@@ -2,7 +2,7 @@
 //!
 //! `state` (the URL-backed state and its actions) → `store` (the one writer; loads what `plan`
 //! decides) → `ui` (one component per panel, reading the store). `runtime` is the browser side of
-//! the models: device, fetching, checking weights.
+//! the models: device, fetching, checking weights; `worker` runs them off the page's thread.
 
 mod files;
 #[cfg(target_arch = "wasm32")]
@@ -12,6 +12,7 @@ mod runtime;
 mod state;
 mod store;
 mod ui;
+mod worker;
 
 // The WebGPU stack registers plugins with `inventory`, whose static constructors wasm-ld runs
 // through `__wasm_call_ctors`. When nothing calls that function explicitly, wasm-ld makes a
@@ -30,5 +31,12 @@ fn main() {
         __wasm_call_ctors();
     }
     console_error_panic_hook::set_once();
+    // In the compute worker (src/worker) the same module starts without a page: it waits for
+    // public/worker.mjs to call `quiverWorkerStart`.
+    if web_sys::window().is_none() {
+        return;
+    }
+    // The worker starts now, beside the app's first fetches.
+    worker::client::spawn();
     leptos::mount::mount_to_body(ui::shell::App);
 }

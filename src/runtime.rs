@@ -36,6 +36,8 @@ pub struct Engine {
     pub source: Source,
     pub cpu: Model,
     pub gpu: Option<Model>,
+    /// The weights file, for the compute worker (which builds its own copy of the model).
+    pub weights: crate::worker::client::Weights,
 }
 
 impl Engine {
@@ -56,8 +58,15 @@ impl Engine {
         self.gpu.as_ref().unwrap_or(&self.cpu)
     }
 
-    /// MC dropout on one image (CHW pixels), read back asynchronously (required on WebGPU).
+    /// MC dropout on one image (CHW pixels): in the compute worker when there is one (and no
+    /// WebGPU device), else here, read back asynchronously (required on WebGPU).
     pub async fn mc(&self, pixels: &[f32], cfg: &McConfig) -> Result<McSummary, String> {
+        if self.gpu.is_none() {
+            if let Some(r) = crate::worker::client::mc(&self.weights, pixels, cfg).await {
+                let k = self.entry.architecture.num_classes();
+                return r.map(|values| McSummary::from_probs(values, cfg.passes, k));
+            }
+        }
         let model = self.mc_model();
         let x = image_tensor(model, pixels);
         let probs = mc_probabilities(model, x, cfg).map_err(|e| e.to_string())?;
@@ -71,6 +80,9 @@ impl Engine {
     pub async fn predict(&self, pixels: &[f32]) -> Result<Vec<f32>, String> {
         let model = self.mc_model();
         if self.gpu.is_none() {
+            if let Some(r) = crate::worker::client::predict(&self.weights, pixels).await {
+                return r;
+            }
             // On the CPU, straight from the host values (the MNIST CNN's kernel where it applies).
             return Ok(quiver_core::attacks::probabilities(model, pixels));
         }
@@ -118,7 +130,8 @@ pub async fn load_manifest() -> Result<Manifest, LoadError> {
 pub fn build_engine(entry: ModelEntry, source: Source, bytes: &[u8], gpu: Option<&Device>) -> Result<Engine, LoadError> {
     let cpu = weights::load(bytes, entry.architecture, &Device::flex()).map_err(|e| e.to_string())?;
     let gpu = gpu.map(|d| cpu.clone().to_device(d));
-    Ok(Engine { entry, source, cpu, gpu })
+    let weights = crate::worker::client::Weights { id: sha256_hex(bytes), architecture: entry.architecture, bytes: bytes.into() };
+    Ok(Engine { entry, source, cpu, gpu, weights })
 }
 
 /// The architecture a weights file is for: `preferred` when the file matches it exactly, else
@@ -266,8 +279,14 @@ pub async fn painted() -> f64 {
     at
 }
 
+/// `performance.now()` of the page or of the worker this runs in.
 pub fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    use wasm_bindgen::JsCast;
+    thread_local! {
+        static PERFORMANCE: Option<web_sys::Performance> =
+            js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok().and_then(|p| p.dyn_into().ok());
+    }
+    PERFORMANCE.with(|p| p.as_ref().map(|p| p.now()).unwrap_or(0.0))
 }
 
 /// The ensembles shipped for `dataset` (`weights/ensembles/manifest.json`: members tagged with

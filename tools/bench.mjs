@@ -128,6 +128,7 @@ try {
     }
     firsts.sort((a, b) => a - b);
     reports.first_mc_painted_ms = { runs: firsts.map((x) => Math.round(x)), median: firsts[1] };
+    reports.main_thread_long_tasks_ms = await longTasks(browser);
   }
 } catch (e) {
   failed = true;
@@ -137,6 +138,53 @@ try {
   await server.close();
 }
 if (failed && !Object.keys(reports).length) process.exit(1);
+
+/**
+ * The page's long tasks (over 50 ms, PerformanceObserver 'longtask') while MC dropout runs (five
+ * new seeds, one after the other, each waiting for its result and charts) and while a default
+ * L-BFGS run goes on (from choosing it to its result). Every task counts: the models' own work
+ * (in the worker, where there is one, it is not on the page) and the page's drawing.
+ */
+async function longTasks(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url + '?device=cpu');
+  const idle = () => page.waitForFunction(() => document.querySelector('#mc-summary') && ['#mc-panel', '#attack-panel']
+    .every((id) => document.querySelector(id)?.dataset.busy === 'false') && window.Plotly, null, { timeout: 120_000 });
+  await idle();
+  await page.waitForTimeout(1000);
+  const watchTasks = () => page.evaluate(() => {
+    window.__long = [];
+    window.__obs?.disconnect();
+    window.__obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push(Math.round(e.duration))));
+    window.__obs.observe({ type: 'longtask' });
+  });
+  const tasks = async () => {
+    await page.waitForTimeout(300);
+    return page.evaluate(() => window.__long.slice());
+  };
+  await watchTasks();
+  for (const seed of [2, 3, 4, 5, 6]) {
+    const before = await page.$eval('#mc-summary', (e) => e.textContent);
+    await page.$eval('input[data-param="seed"]', (e, v) => {
+      e.value = v;
+      e.dispatchEvent(new Event('input', { bubbles: true }));
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    }, String(seed));
+    await page.waitForFunction((b) => document.querySelector('#mc-summary')?.textContent !== b, before, { timeout: 60_000 });
+    await idle();
+  }
+  const mc = await tasks();
+  await watchTasks();
+  await page.selectOption('#attack-select', 'lbfgs');
+  await page.waitForFunction(() => document.querySelector('#attack-result')?.dataset.attack === 'lbfgs'
+    && document.querySelector('#attack-panel')?.dataset.busy === 'false', null, { timeout: 120_000 });
+  const lbfgs = await tasks();
+  const place = (await page.textContent('#compute-place').catch(() => '')).trim();
+  await context.close();
+  const max = (v) => (v.length ? Math.max(...v) : 0);
+  return { models_run: place, mc: { tasks: mc, longest: max(mc) }, lbfgs: { tasks: lbfgs, longest: max(lbfgs) } };
+}
 
 if (attacks && !jsonOnly) {
   for (const r of Object.values(reports)) {
@@ -166,6 +214,8 @@ if (jsonOnly) {
   for (const [query, r] of Object.entries(reports)) {
     if (r.export_call_us != null) out(`${query}: one empty call from JavaScript into the wasm: ${r.export_call_us.toFixed(2)} µs`);
   }
+  const lt = reports.main_thread_long_tasks_ms;
+  if (lt) out(`the page's long tasks (> 50 ms; models run ${lt.models_run}): during MC (5 seeds) ${JSON.stringify(lt.mc.tasks)} ms, longest ${lt.mc.longest}; during L-BFGS ${JSON.stringify(lt.lbfgs.tasks)} ms, longest ${lt.lbfgs.longest}`);
   if (reports.first_mc_painted_ms) out(`first MC result painted after navigation (cold, local server, CPU): ${reports.first_mc_painted_ms.runs.join(', ')} ms (median ${Math.round(reports.first_mc_painted_ms.median)})`);
   out(`\nBuild sizes (${shown(DIST)}/)`);
   out('| file | raw bytes | gzip -9 bytes |');

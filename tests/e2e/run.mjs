@@ -21,6 +21,7 @@ import './specs/url.spec.mjs';
 import './specs/robustness.spec.mjs';
 import './specs/course.spec.mjs';
 import './specs/study.spec.mjs';
+import './specs/worker.spec.mjs';
 import './specs/bench.spec.mjs';
 
 await run(process.argv.slice(2));

@@ -1,6 +1,8 @@
-//! Runs an attack on the page with core's [`Slicer`]: steps for at most [`SLICE_MS`], then a
-//! yield to the browser (it paints, the chart grows, a click on cancel is seen). The schedule
-//! itself is plain Rust, tested natively in `quiver_core::attacks::slices`.
+//! Runs an attack in the compute worker (`crate::worker`), which steps it in slices and reports
+//! progress after each; where there is no worker, here on the page with core's [`Slicer`]: steps
+//! for at most [`SLICE_MS`], then a yield to the browser (it paints, the chart grows, a click on
+//! cancel is seen). The schedule itself is plain Rust, tested natively in
+//! `quiver_core::attacks::slices`.
 
 use leptos::prelude::*;
 use quiver_core::attacks::{argmax_of, probabilities, AttackKind, AttackOutcome, AttackSet, Clock, Goal, Slice, Slicer, Target, TrajectoryPoint};
@@ -58,18 +60,96 @@ pub struct Live {
     pub points: RwSignal<Vec<TrajectoryPoint>>,
     /// The cancel click's time stamp, when one is pending.
     pub cancel_at: StoredValue<Option<f64>>,
+    /// The run in the compute worker, while one runs there.
+    job: StoredValue<Option<u64>>,
 }
 
 impl Live {
     /// Signals for a run that has not started: no progress, no points, no cancel pending.
     pub fn new() -> Self {
-        Live { progress: RwSignal::new(0.0), iteration: RwSignal::new(0), points: RwSignal::new(Vec::new()), cancel_at: StoredValue::new(None) }
+        Live { progress: RwSignal::new(0.0), iteration: RwSignal::new(0), points: RwSignal::new(Vec::new()), cancel_at: StoredValue::new(None), job: StoredValue::new(None) }
+    }
+
+    /// Ask the run to stop (`at`: the click's time stamp): a run in the worker is told at once,
+    /// a run on the page sees it at its next yield.
+    pub fn cancel(&self, at: f64) {
+        self.cancel_at.set_value(Some(at));
+        if let Some(id) = self.job.get_value() {
+            crate::worker::client::cancel(id);
+        }
     }
 }
 
 /// Run the attack `key` describes. `stale()` says whether a newer key has replaced it (then the
 /// run stops at its next yield and returns `None`).
 pub async fn run(key: AttackKey, engine: Engine, live: Live, stale: impl Fn() -> bool) -> Option<Result<Finished, String>> {
+    if let Some(job) = crate::worker::client::attack(&engine.weights, &key.pixels, key.label, key.target, key.kind, &key.attacks) {
+        match in_worker(&key, job, live, &stale).await {
+            Ok(out) => return out,
+            // The worker stopped (it is not used again): this run starts over here.
+            Err(()) => live.points.set(Vec::new()),
+        }
+    }
+    if stale() {
+        return None;
+    }
+    on_page(key, engine, live, stale).await
+}
+
+/// Follow a run in the worker. `Err(())`: the worker stopped before the run ended.
+async fn in_worker(key: &AttackKey, mut job: crate::worker::client::AttackJob, live: Live, stale: &impl Fn() -> bool) -> Result<Option<Result<Finished, String>>, ()> {
+    use crate::worker::protocol::Reply;
+    use futures::StreamExt;
+    let wall0 = now_ms();
+    live.job.set_value(Some(job.id));
+    if let Some(t) = live.cancel_at.get_value() {
+        live.cancel(t);
+    }
+    let mut dropped = false;
+    let out = loop {
+        let Some(reply) = job.replies.next().await else { break Err(()) };
+        if stale() && !dropped {
+            // A newer run replaces this one: stop it; its end is not shown.
+            crate::worker::client::cancel(job.id);
+            dropped = true;
+        }
+        match reply {
+            Reply::Progress { progress, iteration, points, .. } if !dropped => {
+                live.progress.set(progress);
+                live.iteration.set(iteration);
+                if !points.is_empty() {
+                    live.points.update(|v| v.extend(points));
+                }
+            }
+            Reply::Attack { result, .. } => {
+                if dropped {
+                    break Ok(None);
+                }
+                break Ok(Some(result.map(|d| {
+                    live.points.update(|v| v.extend(d.points));
+                    live.progress.set(1.0);
+                    live.iteration.set(d.outcome.iterations);
+                    Finished {
+                        original: key.pixels.clone(),
+                        predicted_before: d.predicted_before,
+                        compute_ms: d.compute_ms,
+                        wall_ms: now_ms() - wall0,
+                        cancelled: d.cancelled,
+                        // Measured by the panel, from the click to the frame that showed it.
+                        cancel_latency_ms: None,
+                        outcome: d.outcome,
+                    }
+                })));
+            }
+            _ => {}
+        }
+    };
+    live.job.set_value(None);
+    out
+}
+
+/// Run the attack here, in slices between which the page paints.
+async fn on_page(key: AttackKey, engine: Engine, live: Live, stale: impl Fn() -> bool) -> Option<Result<Finished, String>> {
     let (set, kind) = (key.attacks, key.kind);
     let attack = set.get(kind);
     let model = &engine.cpu;

@@ -254,7 +254,7 @@ pub fn AttackPanel() -> impl IntoView {
     let cancel = move |ev: web_sys::MouseEvent| {
         if matches!(run.get_untracked(), Run::Running) {
             // The event's time stamp is when the click happened, even if it waited for a yield.
-            live.cancel_at.set_value(Some(ev.time_stamp()));
+            live.cancel(ev.time_stamp());
             stopping.set(true);
             // "cancelled" shows with the next frame: the run stops at its next yield (within a
             // slice of steps), and nothing it still reports is shown before its best so far.
