@@ -62,7 +62,7 @@ impl Engine {
     /// WebGPU device), else here, read back asynchronously (required on WebGPU).
     pub async fn mc(&self, pixels: &[f32], cfg: &McConfig) -> Result<McSummary, String> {
         if self.gpu.is_none() {
-            if let Some(r) = crate::worker::client::mc(&self.weights, pixels, cfg).await {
+            if let Some((r, _)) = crate::worker::client::mc(&self.weights, pixels, cfg).await {
                 let k = self.entry.architecture.num_classes();
                 return r.map(|values| McSummary::from_probs(values, cfg.passes, k));
             }
@@ -80,7 +80,7 @@ impl Engine {
     pub async fn predict(&self, pixels: &[f32]) -> Result<Vec<f32>, String> {
         let model = self.mc_model();
         if self.gpu.is_none() {
-            if let Some(r) = crate::worker::client::predict(&self.weights, pixels).await {
+            if let Some((r, _)) = crate::worker::client::predict(&self.weights, pixels).await {
                 return r;
             }
             // On the CPU, straight from the host values (the MNIST CNN's kernel where it applies).

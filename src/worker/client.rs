@@ -240,7 +240,10 @@ impl Client {
     }
 }
 
-async fn values(w: &Weights, make: impl FnOnce(u64) -> Request) -> Option<Result<Vec<f32>, String>> {
+/// What the worker answered, and its own time on it (ms).
+pub type Timed = (Result<Vec<f32>, String>, f64);
+
+async fn values(w: &Weights, make: impl FnOnce(u64) -> Request) -> Option<Timed> {
     let c = client()?;
     if !c.hold(w) {
         return None;
@@ -248,18 +251,18 @@ async fn values(w: &Weights, make: impl FnOnce(u64) -> Request) -> Option<Result
     let (_, mut rx) = c.request(make)?;
     drop(c);
     match rx.next().await? {
-        Reply::Values { result, .. } => Some(result),
+        Reply::Values { result, compute_ms, .. } => Some((result, compute_ms)),
         _ => None,
     }
 }
 
 /// MC dropout in the worker: the `T × K` softmax rows, or `None` without a worker.
-pub async fn mc(w: &Weights, pixels: &[f32], cfg: &McConfig) -> Option<Result<Vec<f32>, String>> {
+pub async fn mc(w: &Weights, pixels: &[f32], cfg: &McConfig) -> Option<Timed> {
     values(w, |id| Request::Mc { id, model: w.id.clone(), pixels: pixels.to_vec(), cfg: *cfg }).await
 }
 
 /// The deterministic softmax in the worker, or `None` without a worker.
-pub async fn predict(w: &Weights, pixels: &[f32]) -> Option<Result<Vec<f32>, String>> {
+pub async fn predict(w: &Weights, pixels: &[f32]) -> Option<Timed> {
     values(w, |id| Request::Predict { id, model: w.id.clone(), pixels: pixels.to_vec() }).await
 }
 

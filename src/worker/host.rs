@@ -103,17 +103,21 @@ fn handle(req: Request, bytes: Option<js_sys::Uint8Array>) {
             MODELS.with(|m| m.borrow_mut().remove(&model));
         }
         Request::Mc { id, model: m, pixels, cfg } => {
+            let t0 = now_ms();
             let result = model(&m).and_then(|model| {
                 let probs = mc_probabilities(&model, image_tensor(&model, &pixels), &cfg).map_err(|e| e.to_string())?;
                 probs.into_data().try_to_vec::<f32>().map_err(|e| format!("reading results: {e:?}"))
             });
+            let compute_ms = now_ms() - t0;
             served("mc");
-            post(&Reply::Values { id, result });
+            post(&Reply::Values { id, result, compute_ms });
         }
         Request::Predict { id, model: m, pixels } => {
+            let t0 = now_ms();
             let result = model(&m).map(|model| probabilities(&model, &pixels));
+            let compute_ms = now_ms() - t0;
             served("predict");
-            post(&Reply::Values { id, result });
+            post(&Reply::Values { id, result, compute_ms });
         }
         Request::Attack(a) => wasm_bindgen_futures::spawn_local(attack(a)),
         Request::Cancel { id } => {

@@ -46,8 +46,9 @@ pub enum Reply {
     Ready,
     /// The worker could not start (its message).
     Failed(String),
-    /// The answer to [`Request::Mc`] (the softmax rows) or [`Request::Predict`] (one row).
-    Values { id: u64, result: Result<Vec<f32>, String> },
+    /// The answer to [`Request::Mc`] (the softmax rows) or [`Request::Predict`] (one row), and
+    /// the worker's time on it (the benchmark reports it beside the page's round trip).
+    Values { id: u64, result: Result<Vec<f32>, String>, compute_ms: f64 },
     /// An attack's state after a slice of steps.
     Progress { id: u64, progress: f64, iteration: usize, points: Vec<TrajectoryPoint> },
     /// An attack's end.
@@ -153,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_reply_says_which_request_it_ends() {
-        assert!(Reply::Values { id: 4, result: Ok(vec![]) }.is_last());
+        assert!(Reply::Values { id: 4, result: Ok(vec![]), compute_ms: 0.1 }.is_last());
         assert!(!Reply::Progress { id: 4, progress: 0.5, iteration: 2, points: vec![] }.is_last());
         assert_eq!(Reply::Attack { id: 9, result: Err(String::new()) }.id(), Some(9));
         assert_eq!(Reply::Ready.id(), None);

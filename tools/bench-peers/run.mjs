@@ -82,5 +82,10 @@ if (json) {
   console.log('| work | Quiver ms | TF.js ms | Quiver / TF.js | rounds (Quiver; TF.js) |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.name} | ${r.quiver_ms.toFixed(2)} | ${r.tfjs_ms.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.quiver_runs.map((v) => v.toFixed(2)).join(', ')}; ${r.tfjs_runs.map((v) => v.toFixed(2)).join(', ')} |`);
+  // Quiver's forward and MC run in its worker: the figures above are the worker's time on the
+  // work; the page waits that plus the messages.
+  for (const [name, key] of [['forward ×1', 'forward_round_trip_ms'], ['MC dropout T = 50', 'mc_t50_round_trip_ms']]) {
+    if (quiver[0][key]) console.log(`Quiver ${name}, page → worker → page: ${median(quiver, key).toFixed(2)} ms (rounds ${quiver.map((r) => r[key].median.toFixed(2)).join(', ')})`);
+  }
 }
 process.exit(0);
