@@ -11,6 +11,7 @@ use futures::StreamExt;
 use quiver_core::attacks::{AttackKind, AttackSet, Target};
 use quiver_core::mc_dropout::McConfig;
 use quiver_core::model::Architecture;
+use quiver_core::study::ImageRecord;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -264,6 +265,21 @@ pub async fn mc(w: &Weights, pixels: &[f32], cfg: &McConfig) -> Option<Timed> {
 /// The deterministic softmax in the worker, or `None` without a worker.
 pub async fn predict(w: &Weights, pixels: &[f32]) -> Option<Timed> {
     values(w, |id| Request::Predict { id, model: w.id.clone(), pixels: pixels.to_vec() }).await
+}
+
+/// The study's records of images `first..first + labels.len()` in the worker (their pixels one
+/// after the other), with the worker's time on them; `None` without a worker.
+pub async fn records(w: &Weights, cfg: &McConfig, first: usize, labels: Vec<usize>, pixels: Vec<f32>) -> Option<(Result<Vec<ImageRecord>, String>, f64)> {
+    let c = client()?;
+    if !c.hold(w) {
+        return None;
+    }
+    let (_, mut rx) = c.request(|id| Request::Records { id, model: w.id.clone(), cfg: *cfg, first, labels, pixels })?;
+    drop(c);
+    match rx.next().await? {
+        Reply::Records { result, compute_ms, .. } => Some((result, compute_ms)),
+        _ => None,
+    }
 }
 
 /// An attack running in the worker: its replies arrive on `replies`.

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use burn::tensor::Device;
 use quiver_core::attacks::{argmax_of, image_tensor, probabilities, Clock, Goal, Slice, Slicer};
 use quiver_core::mc_dropout::mc_probabilities;
+use quiver_core::study::record_for_image;
 use quiver_core::{weights, Model};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -118,6 +119,20 @@ fn handle(req: Request, bytes: Option<js_sys::Uint8Array>) {
             let compute_ms = now_ms() - t0;
             served("predict");
             post(&Reply::Values { id, result, compute_ms });
+        }
+        Request::Records { id, model: m, cfg, first, labels, pixels } => {
+            let t0 = now_ms();
+            let result = model(&m).and_then(|model| {
+                let n = pixels.len() / labels.len().max(1);
+                labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &label)| record_for_image(&model, &pixels[i * n..(i + 1) * n], label, first + i, &cfg).map_err(|e| format!("image {}: {e}", first + i)))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            let compute_ms = now_ms() - t0;
+            served("records");
+            post(&Reply::Records { id, result, compute_ms });
         }
         Request::Attack(a) => wasm_bindgen_futures::spawn_local(attack(a)),
         Request::Cancel { id } => {

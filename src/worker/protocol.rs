@@ -5,6 +5,7 @@
 use quiver_core::attacks::{AttackKind, AttackOutcome, AttackSet, Target, TrajectoryPoint};
 use quiver_core::mc_dropout::McConfig;
 use quiver_core::model::Architecture;
+use quiver_core::study::ImageRecord;
 use serde::{Deserialize, Serialize};
 
 /// A model in the worker is named by the SHA-256 of its weights file.
@@ -20,6 +21,10 @@ pub enum Request {
     Mc { id: u64, model: ModelId, pixels: Vec<f32>, cfg: McConfig },
     /// Deterministic softmax of one image.
     Predict { id: u64, model: ModelId, pixels: Vec<f32> },
+    /// The study's records of `labels.len()` images (their CHW pixels one after the other; the
+    /// first is image `first` of the subset, which seeds its masks): answered with
+    /// [`Reply::Records`].
+    Records { id: u64, model: ModelId, cfg: McConfig, first: usize, labels: Vec<usize>, pixels: Vec<f32> },
     /// Run an attack: answered with [`Reply::Progress`] after each slice of steps, then
     /// [`Reply::Attack`].
     Attack(AttackRequest),
@@ -49,6 +54,8 @@ pub enum Reply {
     /// The answer to [`Request::Mc`] (the softmax rows) or [`Request::Predict`] (one row), and
     /// the worker's time on it (the benchmark reports it beside the page's round trip).
     Values { id: u64, result: Result<Vec<f32>, String>, compute_ms: f64 },
+    /// The answer to [`Request::Records`], and the worker's time on it.
+    Records { id: u64, result: Result<Vec<ImageRecord>, String>, compute_ms: f64 },
     /// An attack's state after a slice of steps.
     Progress { id: u64, progress: f64, iteration: usize, points: Vec<TrajectoryPoint> },
     /// An attack's end.
@@ -72,7 +79,7 @@ impl Reply {
     pub fn id(&self) -> Option<u64> {
         match self {
             Reply::Ready | Reply::Failed(_) => None,
-            Reply::Values { id, .. } | Reply::Progress { id, .. } | Reply::Attack { id, .. } => Some(*id),
+            Reply::Values { id, .. } | Reply::Records { id, .. } | Reply::Progress { id, .. } | Reply::Attack { id, .. } => Some(*id),
         }
     }
 

@@ -138,7 +138,7 @@ pub fn StudyView() -> impl IntoView {
             let mut models = Vec::new();
             for e in entries {
                 match crate::runtime::load_engine(e.clone(), None).await {
-                    Ok(engine) => models.push(run::Subject::Mc(e, engine.cpu)),
+                    Ok(engine) => models.push(run::Subject::Mc(e, engine.cpu, engine.weights)),
                     Err(err) => {
                         store.problem(Where::Compute, format!("the study could not load {}: {err}", e.id));
                         progress.set(None);

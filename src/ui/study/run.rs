@@ -1,7 +1,9 @@
 //! The live study's work: MC dropout over the bundled test subset for each shipped model (one
-//! per dropout p), an image at a time with core's [`record_for_image`] — the per-image seed rule
-//! makes the numbers the CLI's (`quiver study`) for the same subset, T and seed — in slices of
-//! at most [`SLICE_MS`] between yields, so the page stays responsive and cancel is seen.
+//! per dropout p), with core's [`record_for_image`] — the per-image seed rule makes the numbers
+//! the CLI's (`quiver study`) for the same subset, T and seed. In the compute worker (a few images
+//! a request, about [`SLICE_MS`] of work each) where there is one, else here, an image at a time
+//! in slices of at most [`SLICE_MS`] between yields, so the page stays responsive and cancel is
+//! seen.
 
 use leptos::prelude::*;
 use quiver_core::data::ImageSet;
@@ -29,7 +31,8 @@ pub struct StudyKey {
 
 /// One subject of the study: an MC-dropout model, or an ensemble's members.
 pub enum Subject {
-    Mc(ModelEntry, quiver_core::Model),
+    /// The model, and its weights for the compute worker.
+    Mc(ModelEntry, quiver_core::Model, crate::worker::client::Weights),
     Ensemble { group: String, entry: ModelEntry, members: Vec<quiver_core::Model> },
 }
 
@@ -98,10 +101,10 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
     let mut partial = false;
     let subjects_len = subjects.len();
     'models: for (m, subject) in subjects.into_iter().enumerate() {
-        let (mut run, cfg) = match subject {
-            Subject::Mc(entry, model) => {
+        let (mut run, cfg, weights) = match subject {
+            Subject::Mc(entry, model, weights) => {
                 let p = entry.report_dropout;
-                (ModelRun { label: format!("p = {p}"), entry, model, members: Vec::new(), p, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p, seed: key.seed })
+                (ModelRun { label: format!("p = {p}"), entry, model, members: Vec::new(), p, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p, seed: key.seed }, Some(weights))
             }
             Subject::Ensemble { group, entry, members } => {
                 let label = format!("ensemble {group}, K = {}", members.len());
@@ -114,11 +117,33 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
                         continue 'models;
                     }
                 };
-                (ModelRun { label, entry, model, members, p: 0.0, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p: 0.0, seed: key.seed })
+                (ModelRun { label, entry, model, members, p: 0.0, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p: 0.0, seed: key.seed }, None)
             }
         };
+        if let Some(w) = &weights {
+            match in_worker(w, &cfg, &set, &mut run.records, |i| done(m, i), &stop).await {
+                Some(Ok(())) => {
+                    done(m, set.len());
+                    runs.push(run);
+                    continue 'models;
+                }
+                Some(Err(e)) => {
+                    leptos::logging::warn!("study: {e}");
+                    partial = true;
+                    runs.push(run);
+                    break 'models;
+                }
+                // Stopped, or no worker (then the images not done yet are done here).
+                None if stop() => {
+                    partial = true;
+                    runs.push(run);
+                    break 'models;
+                }
+                None => {}
+            }
+        }
         let mut slice = now_ms();
-        for i in 0..set.len() {
+        for i in run.records.len()..set.len() {
             let record = if run.members.is_empty() {
                 record_for_image(&run.model, &set.image(i), set.label(i), i, &cfg)
             } else {
@@ -149,6 +174,32 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
     }
     let partial = partial || runs.len() < subjects_len || runs.iter().any(|r| r.records.len() < set.len());
     StudyRun { key, set, runs, partial, millis: now_ms() - t0 }
+}
+
+/// The records of `set`'s images from `records.len()` on, computed in the worker a few images a
+/// request (about [`SLICE_MS`] of its work each). `None`: stopped, or the worker is not there
+/// (`records` holds what was done).
+async fn in_worker(w: &crate::worker::client::Weights, cfg: &McConfig, set: &ImageSet, records: &mut Vec<ImageRecord>, done: impl Fn(usize), stop: &impl Fn() -> bool) -> Option<Result<(), String>> {
+    let mut chunk = 1usize;
+    while records.len() < set.len() {
+        let first = records.len();
+        let last = (first + chunk).min(set.len());
+        let labels: Vec<usize> = (first..last).map(|i| set.label(i)).collect();
+        let pixels: Vec<f32> = (first..last).flat_map(|i| set.image(i)).collect();
+        let (result, ms) = crate::worker::client::records(w, cfg, first, labels, pixels).await?;
+        match result {
+            Ok(r) => records.extend(r),
+            Err(e) => return Some(Err(e)),
+        }
+        done(records.len());
+        if stop() {
+            return None;
+        }
+        // As many images as take about a slice, from what the last request took.
+        let per_image = ms / (last - first) as f64;
+        chunk = ((SLICE_MS / per_image.max(0.1)) as usize).clamp(1, 32);
+    }
+    Some(Ok(()))
 }
 
 /// Keep a signal's value reachable from any component (the study's results outlive its view).
