@@ -26,7 +26,7 @@ const HELD_MODELS: usize = 6;
 pub struct Weights {
     pub id: ModelId,
     pub architecture: Architecture,
-    pub bytes: Rc<[u8]>,
+    pub bytes: std::sync::Arc<[u8]>,
 }
 
 impl std::fmt::Debug for Weights {
@@ -278,6 +278,25 @@ pub async fn records(w: &Weights, cfg: &McConfig, first: usize, labels: Vec<usiz
     drop(c);
     match rx.next().await? {
         Reply::Records { result, compute_ms, .. } => Some((result, compute_ms)),
+        _ => None,
+    }
+}
+
+/// Attack images of the study in the worker (see [`Request::AttackRecords`]), with the worker's
+/// time on them; `None` without a worker.
+#[allow(clippy::too_many_arguments)]
+pub async fn attack_records(w: &Weights, kind: AttackKind, set: &AttackSet, target: Target, cfg: &McConfig, images: Vec<(usize, usize)>, pixels: Vec<f32>) -> Option<(Result<Vec<Option<(ImageRecord, bool)>>, String>, f64)> {
+    let c = client()?;
+    if !c.hold(w) {
+        return None;
+    }
+    let params = super::protocol::params_of(kind, set);
+    let (_, mut rx) = c.request(|id| {
+        Request::AttackRecords(super::protocol::AttackRecordsRequest { id, model: w.id.clone(), kind: kind.key().to_string(), params, target, cfg: *cfg, images, pixels })
+    })?;
+    drop(c);
+    match rx.next().await? {
+        Reply::AttackRecords { result, compute_ms, .. } => Some((result, compute_ms)),
         _ => None,
     }
 }

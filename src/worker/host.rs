@@ -6,14 +6,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use burn::tensor::Device;
-use quiver_core::attacks::{argmax_of, image_tensor, probabilities, Clock, Goal, Slice, Slicer};
+use quiver_core::attacks::{argmax_of, image_tensor, probabilities, run_attack, Clock, Flow, Goal, Slice, Slicer};
 use quiver_core::mc_dropout::mc_probabilities;
-use quiver_core::study::record_for_image;
+use quiver_core::study::{record_for_image, ImageRecord};
 use quiver_core::{weights, Model};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::protocol::{AttackDone, AttackRequest, ModelId, Reply, Request};
+use super::protocol::{AttackDone, AttackRecordsRequest, AttackRequest, ModelId, Reply, Request};
 use crate::runtime::{now_ms, yield_now};
 
 /// Longest stretch of attack steps between two looks at the worker's messages (ms): a cancel
@@ -134,6 +134,13 @@ fn handle(req: Request, bytes: Option<js_sys::Uint8Array>) {
             served("records");
             post(&Reply::Records { id, result, compute_ms });
         }
+        Request::AttackRecords(a) => {
+            let t0 = now_ms();
+            let result = attack_records(&a);
+            let compute_ms = now_ms() - t0;
+            served("attack_records");
+            post(&Reply::AttackRecords { id: a.id, result, compute_ms });
+        }
         Request::Attack(a) => wasm_bindgen_futures::spawn_local(attack(a)),
         Request::Cancel { id } => {
             CANCELS.with(|c| c.borrow_mut().insert(id, now_ms()));
@@ -141,15 +148,34 @@ fn handle(req: Request, bytes: Option<js_sys::Uint8Array>) {
     }
 }
 
+/// Each image attacked to its end, then its adversarial image recorded (see
+/// [`Request::AttackRecords`](super::protocol::Request::AttackRecords)).
+fn attack_records(a: &AttackRecordsRequest) -> Result<Vec<Option<(ImageRecord, bool)>>, String> {
+    let (kind, set) = super::protocol::attack_of(&a.kind, &a.params)?;
+    let model = model(&a.model)?;
+    let n = a.pixels.len() / a.images.len().max(1);
+    Ok(a.images
+        .iter()
+        .enumerate()
+        .map(|(i, &(index, label))| {
+            let image = &a.pixels[i * n..(i + 1) * n];
+            let goal = Goal::for_image(&model, image, Some(label), a.target).ok()?;
+            let outcome = run_attack(set.get(kind), &model, image, goal, |_| Flow::Continue).ok()?;
+            let record = record_for_image(&model, &outcome.adversarial, label, index, &a.cfg).ok()?;
+            Some((record, outcome.success))
+        })
+        .collect())
+}
+
 async fn attack(a: AttackRequest) {
     let id = a.id;
-    let result = run_attack(a).await;
+    let result = run_one(a).await;
     served("attack");
     CANCELS.with(|c| c.borrow_mut().remove(&id));
     post(&Reply::Attack { id, result });
 }
 
-async fn run_attack(a: AttackRequest) -> Result<AttackDone, String> {
+async fn run_one(a: AttackRequest) -> Result<AttackDone, String> {
     let (kind, set) = super::protocol::attack_of(&a.kind, &a.params)?;
     let model = model(&a.model)?;
     let predicted_before = argmax_of(&probabilities(&model, &a.pixels));

@@ -25,6 +25,10 @@ pub enum Request {
     /// first is image `first` of the subset, which seeds its masks): answered with
     /// [`Reply::Records`].
     Records { id: u64, model: ModelId, cfg: McConfig, first: usize, labels: Vec<usize>, pixels: Vec<f32> },
+    /// Attack images of the study (each to its end) and record each 8-bit adversarial image with
+    /// the same MC dropout and per-image seed as its clean record: answered with
+    /// [`Reply::AttackRecords`].
+    AttackRecords(AttackRecordsRequest),
     /// Run an attack: answered with [`Reply::Progress`] after each slice of steps, then
     /// [`Reply::Attack`].
     Attack(AttackRequest),
@@ -46,6 +50,21 @@ pub struct AttackRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttackRecordsRequest {
+    pub id: u64,
+    pub model: ModelId,
+    pub kind: String,
+    pub params: Vec<(String, String)>,
+    pub target: Target,
+    /// The clean images' MC settings (the model's p, the study's T and seed).
+    pub cfg: McConfig,
+    /// `(index in the subset, label)` of each image.
+    pub images: Vec<(usize, usize)>,
+    /// Their CHW pixels, one after the other.
+    pub pixels: Vec<f32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     /// The worker has started and takes requests.
     Ready,
@@ -56,6 +75,9 @@ pub enum Reply {
     Values { id: u64, result: Result<Vec<f32>, String>, compute_ms: f64 },
     /// The answer to [`Request::Records`], and the worker's time on it.
     Records { id: u64, result: Result<Vec<ImageRecord>, String>, compute_ms: f64 },
+    /// The answer to [`Request::AttackRecords`]: per image, the adversarial record and whether
+    /// the attack reached its goal (`None` where the goal does not apply to the image).
+    AttackRecords { id: u64, result: Result<Vec<Option<(ImageRecord, bool)>>, String>, compute_ms: f64 },
     /// An attack's state after a slice of steps.
     Progress { id: u64, progress: f64, iteration: usize, points: Vec<TrajectoryPoint> },
     /// An attack's end.
@@ -79,7 +101,7 @@ impl Reply {
     pub fn id(&self) -> Option<u64> {
         match self {
             Reply::Ready | Reply::Failed(_) => None,
-            Reply::Values { id, .. } | Reply::Records { id, .. } | Reply::Progress { id, .. } | Reply::Attack { id, .. } => Some(*id),
+            Reply::Values { id, .. } | Reply::Records { id, .. } | Reply::AttackRecords { id, .. } | Reply::Progress { id, .. } | Reply::Attack { id, .. } => Some(*id),
         }
     }
 

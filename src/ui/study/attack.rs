@@ -120,7 +120,8 @@ pub async fn attack_subject(
     r: &ModelRun,
     study: &StudyRun,
     clean: &[ImageRecord],
-    attack: &dyn Attack,
+    kind: AttackKind,
+    attacks: &AttackSet,
     target: Target,
     slice: &mut f64,
     progress: &dyn Fn(usize),
@@ -128,8 +129,36 @@ pub async fn attack_subject(
 ) -> (Attacked, bool) {
     let cfg = McConfig { passes: study.key.passes, p: r.p, seed: study.key.seed };
     let mut out = Attacked::default();
-    let count = std::cell::Cell::new(0usize);
-    for c in clean {
+    let mut from = 0;
+    let attack = attacks.get(kind);
+    if let Some(w) = &r.weights {
+        // In the compute worker, a few images a request (about a slice of its work each).
+        let mut chunk = 1usize;
+        while from < clean.len() {
+            let part = &clean[from..(from + chunk).min(clean.len())];
+            let images: Vec<(usize, usize)> = part.iter().map(|c| (c.index, c.label)).collect();
+            let pixels: Vec<f32> = part.iter().flat_map(|c| study.set.image(c.index)).collect();
+            let Some((result, ms)) = crate::worker::client::attack_records(w, kind, attacks, target, &cfg, images, pixels).await else { break };
+            let Ok(done) = result else { break };
+            for (c, d) in part.iter().zip(done) {
+                if let Some((rec, ok)) = d {
+                    out.benign.push(c.clone());
+                    out.adversarial.push(rec);
+                    out.success.push(ok);
+                }
+            }
+            from += part.len();
+            progress(out.benign.len());
+            if stop() {
+                return (out, true);
+            }
+            chunk = ((SLICE_MS / (ms / part.len() as f64).max(0.1)) as usize).clamp(1, 32);
+        }
+        *slice = now_ms();
+    }
+    let count = std::cell::Cell::new(out.benign.len());
+    // Here on the page: without a worker, for ensembles, or from where the worker stopped.
+    for c in &clean[from..] {
         let image = study.set.image(c.index);
         let tick = || progress(count.get());
         match attack_image(r, attack, target, &image, c, &cfg, slice, &tick, stop).await {
@@ -160,12 +189,11 @@ pub async fn attack_subject(
 /// reports progress. A cancelled run keeps the images its last subject finished.
 pub async fn run(key: AttackKey, study: &StudyRun, done: impl Fn(usize, usize), stop: impl Fn() -> bool) -> SetAttack {
     let t0 = now_ms();
-    let attack = key.attacks.get(key.kind);
     let mut models = Vec::new();
     let mut partial = false;
     let mut slice = now_ms();
     for (m, r) in study.runs.iter().enumerate() {
-        let (attacked, stopped) = attack_subject(r, study, &r.records, attack, key.target, &mut slice, &|i| done(m, i), &stop).await;
+        let (attacked, stopped) = attack_subject(r, study, &r.records, key.kind, &key.attacks, key.target, &mut slice, &|i| done(m, i), &stop).await;
         if !stopped || !attacked.benign.is_empty() {
             models.push(ModelAttack { model: r.entry.id.clone(), label: r.label.clone(), study: attacked.study(key.kind, parameters(&key), r.entry.class_names.len()) });
         }

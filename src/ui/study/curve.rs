@@ -84,10 +84,9 @@ pub async fn run(key: CurveKey, study: &StudyRun, done: impl Fn(usize, usize, us
             partial = true;
             break;
         }
-        let attack = attacks.get(key.kind);
         let parameters = serde_json::Value::Object(attack_parameters(key.kind, &attacks));
         for (m, r) in study.runs.iter().enumerate() {
-            let (attacked, stopped) = attack_subject(r, study, &r.records[..n], attack, Target::Untargeted, &mut slice, &|i| done(e, m, i), &stop).await;
+            let (attacked, stopped) = attack_subject(r, study, &r.records[..n], key.kind, &attacks, Target::Untargeted, &mut slice, &|i| done(e, m, i), &stop).await;
             if stopped {
                 partial = true;
                 break 'eps;

@@ -49,6 +49,8 @@ pub struct ModelRun {
     pub members: Vec<quiver_core::Model>,
     /// The MC dropout rate: the one the model was trained with (the report's pairing).
     pub p: f32,
+    /// An MC-dropout model's weights, for the compute worker (none for an ensemble).
+    pub weights: Option<crate::worker::client::Weights>,
     pub records: Vec<ImageRecord>,
 }
 
@@ -101,10 +103,10 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
     let mut partial = false;
     let subjects_len = subjects.len();
     'models: for (m, subject) in subjects.into_iter().enumerate() {
-        let (mut run, cfg, weights) = match subject {
+        let (mut run, cfg) = match subject {
             Subject::Mc(entry, model, weights) => {
                 let p = entry.report_dropout;
-                (ModelRun { label: format!("p = {p}"), entry, model, members: Vec::new(), p, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p, seed: key.seed }, Some(weights))
+                (ModelRun { label: format!("p = {p}"), entry, model, members: Vec::new(), p, weights: Some(weights), records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p, seed: key.seed })
             }
             Subject::Ensemble { group, entry, members } => {
                 let label = format!("ensemble {group}, K = {}", members.len());
@@ -117,10 +119,10 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
                         continue 'models;
                     }
                 };
-                (ModelRun { label, entry, model, members, p: 0.0, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p: 0.0, seed: key.seed }, None)
+                (ModelRun { label, entry, model, members, p: 0.0, weights: None, records: Vec::with_capacity(set.len()) }, McConfig { passes: key.passes, p: 0.0, seed: key.seed })
             }
         };
-        if let Some(w) = &weights {
+        if let Some(w) = run.weights.clone().as_ref() {
             match in_worker(w, &cfg, &set, &mut run.records, |i| done(m, i), &stop).await {
                 Some(Ok(())) => {
                     done(m, set.len());

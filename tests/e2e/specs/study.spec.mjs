@@ -286,11 +286,12 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
   await page.click('#study-run');
   await studyDone(page);
-  // The MC-dropout records were computed in the compute worker (src/worker), not on the page.
+  // The MC-dropout records, clean and attacked, were computed in the compute worker (src/worker),
+  // not on the page (the ensembles' are computed on the page).
   const worker = page.workers().find((w) => w.url().endsWith('/worker.mjs'));
   assert.ok(worker, 'the compute worker runs');
   const served = await worker.evaluate(() => self.quiverServed ?? {});
-  assert.ok(served.records >= 3, `the worker computed the study's records (${JSON.stringify(served)})`);
+  assert.ok(served.records >= 3 && served.attack_records >= 3, `the worker computed the study's records and attacked images (${JSON.stringify(served)})`);
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-json')]);
   const app = JSON.parse(readFileSync(await json.path(), 'utf8'));
   // Written by: quiver study --ensemble-group <g> --data tests/fixtures/mnist-test-subset --limit 30
