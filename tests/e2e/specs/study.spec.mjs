@@ -286,14 +286,14 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   await waitFor(page, 'the study panel ready', () => !document.querySelector('#study-run')?.disabled);
   await page.click('#study-run');
   await studyDone(page);
-  // The MC-dropout records, clean and attacked, were computed in the compute worker (src/worker),
-  // not on the page (the ensembles' are computed on the page).
-  const worker = page.workers().find((w) => w.url().endsWith('/worker.mjs'));
-  assert.ok(worker, 'the compute worker runs');
-  const served = await worker.evaluate(() => self.quiverServed ?? {});
-  assert.ok(served.records >= 3 && served.attack_records >= 3, `the worker computed the study's records and attacked images (${JSON.stringify(served)})`);
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#study-json')]);
   const app = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  // The MC-dropout records were computed in the compute worker (src/worker), not on the page
+  // (the ensembles' are computed on the page).
+  const worker = page.workers().find((w) => w.url().endsWith('/worker.mjs'));
+  assert.ok(worker, 'the compute worker runs');
+  const served = () => worker.evaluate(() => self.quiverServed ?? {});
+  assert.ok((await served()).records >= 3, `the worker computed the study's records (${JSON.stringify(await served())})`);
   // Written by: quiver study --ensemble-group <g> --data tests/fixtures/mnist-test-subset --limit 30
   //   --attack fgsm --eps 0.2 --attack-images 30 --out tests/fixtures/e2e/study-cli-<g>-n30-fgsm0.2.json
   const ensembles = ['mnist_half_p025', 'mnist_seeds_p025'].map((g) => JSON.parse(readFileSync(join(FIXTURES, `study-cli-${g}-n30-fgsm0.2.json`), 'utf8')).studies[0]);
@@ -322,6 +322,7 @@ test('study view and `quiver study` give the same numbers on the same subset, T 
   }
   await page.click('#study-attack-run');
   await waitFor(page, 'the attack over the set', () => document.querySelector('#study-attack')?.dataset.state === 'done', null, 120_000);
+  assert.ok((await served()).attack_records >= 3, `the worker attacked the MC-dropout models' images (${JSON.stringify(await served())})`);
   const all = await page.$$eval('#study-attack-table tbody tr', (trs) => trs.map((r) => ({ ...r.dataset })));
   for (const c of ensembles) {
     const r = all.find((x) => x.model === c.meta.ensemble);
