@@ -307,17 +307,25 @@ pub struct AttackJob {
     pub replies: UnboundedReceiver<Reply>,
 }
 
-/// Start an attack in the worker, or `None` without a worker.
-pub fn attack(w: &Weights, pixels: &[f32], label: Option<usize>, target: Target, kind: AttackKind, set: &AttackSet) -> Option<AttackJob> {
+/// Start an attack in the worker, or `None` without a worker. Trajectory points come at most
+/// every `flush_ms`.
+pub fn attack(w: &Weights, pixels: &[f32], label: Option<usize>, target: Target, kind: AttackKind, set: &AttackSet, flush_ms: f64) -> Option<AttackJob> {
     let c = client()?;
     if !c.hold(w) {
         return None;
     }
     let params = super::protocol::params_of(kind, set);
     let (id, replies) = c.request(|id| {
-        Request::Attack(AttackRequest { id, model: w.id.clone(), pixels: pixels.to_vec(), label, target, kind: kind.key().to_string(), params })
+        Request::Attack(AttackRequest { id, model: w.id.clone(), pixels: pixels.to_vec(), label, target, kind: kind.key().to_string(), params, flush_ms })
     })?;
     Some(AttackJob { id, replies })
+}
+
+/// Give up on the worker (it stopped answering): everything runs on the page from now on.
+pub fn abandon(why: &str) {
+    if let Some(c) = client() {
+        c.gone(why.to_string());
+    }
 }
 
 /// Stop attack `id` at its next slice.

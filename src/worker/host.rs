@@ -182,7 +182,7 @@ async fn run_one(a: AttackRequest) -> Result<AttackDone, String> {
     let run = Goal::for_image(&model, &a.pixels, a.label, a.target)
         .and_then(|goal| set.get(kind).start(&model, &a.pixels, goal))
         .map_err(|e| format!("{} cannot run: {e}", kind.key().to_uppercase()))?;
-    let mut slicer = Slicer::new(run, move |p| set.get(kind).progress(p), SLICE_MS, crate::ui::attack::driver::CHART_MS);
+    let mut slicer = Slicer::new(run, move |p| set.get(kind).progress(p), SLICE_MS, a.flush_ms);
     loop {
         if let Some(t) = CANCELS.with(|c| c.borrow_mut().remove(&a.id)) {
             slicer.cancel(t);

@@ -47,6 +47,9 @@ pub struct AttackRequest {
     pub kind: String,
     /// The attack's parameters as `(key, text)`, each through its table entry.
     pub params: Vec<(String, String)>,
+    /// The shortest interval between two hand-outs of trajectory points (ms): how often the
+    /// page redraws the chart.
+    pub flush_ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

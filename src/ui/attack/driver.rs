@@ -11,6 +11,9 @@ use crate::runtime::{now_ms, yield_now, Engine};
 
 /// Longest stretch of attack steps between two yields to the browser (ms).
 pub const SLICE_MS: f64 = 30.0;
+/// A run in the worker reports after every slice (20 ms); this long without a word, the worker
+/// is taken to have stopped (ms), and the page takes over.
+pub const SILENCE_MS: u32 = 10_000;
 /// Shortest interval between two redraws of the trajectory chart (ms). A redraw is a main-thread
 /// task of 40–120 ms here (plotly measures the page); a click on "cancel" that lands in one waits
 /// for it, so fewer redraws mean fewer slow cancels (2.5 a second still show the run growing).
@@ -83,7 +86,7 @@ impl Live {
 /// Run the attack `key` describes. `stale()` says whether a newer key has replaced it (then the
 /// run stops at its next yield and returns `None`).
 pub async fn run(key: AttackKey, engine: Engine, live: Live, stale: impl Fn() -> bool) -> Option<Result<Finished, String>> {
-    if let Some(job) = crate::worker::client::attack(&engine.weights, &key.pixels, key.label, key.target, key.kind, &key.attacks) {
+    if let Some(job) = crate::worker::client::attack(&engine.weights, &key.pixels, key.label, key.target, key.kind, &key.attacks, CHART_MS) {
         match in_worker(&key, job, live, &stale).await {
             Ok(out) => return out,
             // The worker stopped (it is not used again): this run starts over here.
@@ -107,7 +110,15 @@ async fn in_worker(key: &AttackKey, mut job: crate::worker::client::AttackJob, l
     }
     let mut dropped = false;
     let out = loop {
-        let Some(reply) = job.replies.next().await else { break Err(()) };
+        let next = futures::future::select(job.replies.next(), gloo_timers::future::TimeoutFuture::new(SILENCE_MS)).await;
+        let reply = match next {
+            futures::future::Either::Left((Some(reply), _)) => reply,
+            futures::future::Either::Left((None, _)) => break Err(()),
+            futures::future::Either::Right(_) => {
+                crate::worker::client::abandon(&format!("no word from a running attack for {} s", SILENCE_MS / 1000));
+                break Err(());
+            }
+        };
         if stale() && !dropped {
             // A newer run replaces this one: stop it; its end is not shown.
             crate::worker::client::cancel(job.id);

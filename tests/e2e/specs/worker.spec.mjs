@@ -41,3 +41,23 @@ test('MC dropout and L-BFGS run in the worker, and give the numbers the page com
   assert.equal(there.attack.success, 'true', 'L-BFGS succeeds');
   assert.deepEqual({ ...there, place: '' }, { ...here, place: '' }, 'the same numbers in the worker and on the page');
 });
+
+test('a worker that stops answering during an attack: after 10 s of silence the page takes over the run, cancel and MC work there', async (t) => {
+  const { page } = t;
+  await open(t, '?attack=lbfgs&lbfgs_steps=50&lbfgs_iter=10000&target=0');
+  await waitFor(page, 'a long L-BFGS run in the worker', () => document.querySelector('#compute-place')?.textContent.trim() === 'in a worker'
+    && document.querySelector('#attack-status')?.dataset.state === 'running' && Number(document.querySelector('#attack-status').dataset.iteration) >= 1);
+  const worker = page.workers().find((w) => w.url().endsWith('/worker.mjs'));
+  // The worker ends its own event loop: no error event, no more replies.
+  await worker.evaluate(() => self.close()).catch(() => {});
+  await waitFor(page, 'the page to take over ("on the page") and run the attack there',
+    () => document.querySelector('#compute-place')?.textContent.trim() === 'on the page'
+      && document.querySelector('#attack-status')?.dataset.state === 'running', null, 30_000);
+  await page.click('#attack-cancel');
+  await waitFor(page, '#attack-result[data-cancelled=true]', () => document.querySelector('#attack-result')?.dataset.cancelled === 'true');
+  assert.equal((await attackResult(page)).attack, 'lbfgs');
+  // MC dropout of a new seed, on the page.
+  const before = await page.$eval('#mc-table', (e) => e.outerHTML);
+  await page.$eval('input[data-param="seed"]', (e) => { e.value = '5'; e.dispatchEvent(new Event('input', { bubbles: true })); e.dispatchEvent(new Event('change', { bubbles: true })); });
+  await waitFor(page, 'a new MC result', (b) => document.querySelector('#mc-table')?.outerHTML !== b && document.querySelector('#mc-panel')?.dataset.busy === 'false', before);
+});
