@@ -100,7 +100,7 @@ pub fn Header() -> impl IntoView {
             <p class="tagline">"How uncertain is an image classifier, and how do adversarial attacks break it? Everything runs in your browser."</p>
             <div class="status">
                 <span>"Device: " <strong id="device">{compute}</strong></span>
-                <span>" · models run " <strong id="compute-place">{move || place.get()}</strong></span>
+                <span>"Models run " <strong id="compute-place">{move || place.get()}</strong></span>
                 <span id="weights-status" data-state=move || status.with(|s| s.key()) data-model=move || if status.with(|s| matches!(s, Status::Ready(_))) { loaded_id() } else { String::new() }>
                     {move || match status.get() {
                         Status::Starting => view! { <span class="loading">"Loading the model list…"</span> }.into_any(),
