@@ -127,10 +127,13 @@ pub async fn load_manifest() -> Result<Manifest, LoadError> {
 }
 
 /// Check and build a model from bytes, on the CPU and, when given, on the GPU device.
-pub fn build_engine(entry: ModelEntry, source: Source, bytes: &[u8], gpu: Option<&Device>) -> Result<Engine, LoadError> {
+/// `entry.sha256` is the SHA-256 of `bytes` (its callers computed or checked it), which names the
+/// model in the compute worker: the file is not hashed again.
+fn build_engine(entry: ModelEntry, source: Source, bytes: &[u8], gpu: Option<&Device>) -> Result<Engine, LoadError> {
+    debug_assert_eq!(entry.sha256, sha256_hex(bytes), "the entry's checksum is the file's");
     let cpu = weights::load(bytes, entry.architecture, &Device::flex()).map_err(|e| e.to_string())?;
     let gpu = gpu.map(|d| cpu.clone().to_device(d));
-    let weights = crate::worker::client::Weights { id: sha256_hex(bytes), architecture: entry.architecture, bytes: bytes.into() };
+    let weights = crate::worker::client::Weights { id: entry.sha256.clone(), architecture: entry.architecture, bytes: bytes.into() };
     Ok(Engine { entry, source, cpu, gpu, weights })
 }
 

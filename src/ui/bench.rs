@@ -66,22 +66,9 @@ fn downloaded() -> (f64, f64, Vec<(String, f64, f64)>) {
     (t, d, list)
 }
 
-async fn time<F: AsyncFnMut()>(mut f: F) -> Vec<f64> {
-    for _ in 0..WARMUP {
-        f().await;
-    }
-    let mut out = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let t0 = now_ms();
-        f().await;
-        out.push(now_ms() - t0);
-        yield_now().await;
-    }
-    out
-}
-
-/// Time `f` like [`time`]; `f` returns the worker's own time when the worker did the work.
-/// Returns (the work's times, the round trips).
+/// Time `f`: `WARMUP` runs, then `RUNS` timed runs with a yield between them. `f` returns the
+/// worker's own time when the worker did the work. Returns (the work's times, the round trips;
+/// equal where the page did the work).
 async fn time_work<F: AsyncFnMut() -> Option<f64>>(mut f: F) -> (Vec<f64>, Vec<f64>) {
     for _ in 0..WARMUP {
         f().await;
@@ -123,10 +110,11 @@ async fn run(engine: Engine, pixels: Vec<f32>) -> BenchReport {
     })
     .await;
     let goal = Goal { label: 0, target: None };
-    let fgsm = time(async || {
+    let (fgsm, _) = time_work(async || {
         // perturb reads the gradient back to the host and returns the adversarial pixels.
         let adv = Fgsm::new(0.1).perturb(&engine.cpu, &pixels, &goal);
         assert_eq!(adv.len(), pixels.len());
+        None
     })
     .await;
     let (transfer_bytes, decoded_bytes, resources) = downloaded();

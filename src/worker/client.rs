@@ -241,17 +241,27 @@ impl Client {
     }
 }
 
-/// What the worker answered, and its own time on it (ms).
-pub type Timed = (Result<Vec<f32>, String>, f64);
-
-async fn values(w: &Weights, make: impl FnOnce(u64) -> Request) -> Option<Timed> {
+/// Send request `make(id)` about the model `w` (sending its weights first if the worker lacks
+/// them): its id and the receiver of its replies, or `None` without a worker.
+fn start(w: &Weights, make: impl FnOnce(u64) -> Request) -> Option<(u64, UnboundedReceiver<Reply>)> {
     let c = client()?;
     if !c.hold(w) {
         return None;
     }
-    let (_, mut rx) = c.request(make)?;
-    drop(c);
-    match rx.next().await? {
+    c.request(make)
+}
+
+/// [`start`] a request answered by one reply, and wait for it.
+async fn ask(w: &Weights, make: impl FnOnce(u64) -> Request) -> Option<Reply> {
+    let (_, mut rx) = start(w, make)?;
+    rx.next().await
+}
+
+/// What the worker answered, and its own time on it (ms).
+pub type Timed = (Result<Vec<f32>, String>, f64);
+
+async fn values(w: &Weights, make: impl FnOnce(u64) -> Request) -> Option<Timed> {
+    match ask(w, make).await? {
         Reply::Values { result, compute_ms, .. } => Some((result, compute_ms)),
         _ => None,
     }
@@ -270,13 +280,7 @@ pub async fn predict(w: &Weights, pixels: &[f32]) -> Option<Timed> {
 /// The study's records of images `first..first + labels.len()` in the worker (their pixels one
 /// after the other), with the worker's time on them; `None` without a worker.
 pub async fn records(w: &Weights, cfg: &McConfig, first: usize, labels: Vec<usize>, pixels: Vec<f32>) -> Option<(Result<Vec<ImageRecord>, String>, f64)> {
-    let c = client()?;
-    if !c.hold(w) {
-        return None;
-    }
-    let (_, mut rx) = c.request(|id| Request::Records { id, model: w.id.clone(), cfg: *cfg, first, labels, pixels })?;
-    drop(c);
-    match rx.next().await? {
+    match ask(w, |id| Request::Records { id, model: w.id.clone(), cfg: *cfg, first, labels, pixels }).await? {
         Reply::Records { result, compute_ms, .. } => Some((result, compute_ms)),
         _ => None,
     }
@@ -286,16 +290,12 @@ pub async fn records(w: &Weights, cfg: &McConfig, first: usize, labels: Vec<usiz
 /// time on them; `None` without a worker.
 #[allow(clippy::too_many_arguments)]
 pub async fn attack_records(w: &Weights, kind: AttackKind, set: &AttackSet, target: Target, cfg: &McConfig, images: Vec<(usize, usize)>, pixels: Vec<f32>) -> Option<(Result<Vec<Option<(ImageRecord, bool)>>, String>, f64)> {
-    let c = client()?;
-    if !c.hold(w) {
-        return None;
-    }
     let params = super::protocol::params_of(kind, set);
-    let (_, mut rx) = c.request(|id| {
+    let reply = ask(w, |id| {
         Request::AttackRecords(super::protocol::AttackRecordsRequest { id, model: w.id.clone(), kind: kind.key().to_string(), params, target, cfg: *cfg, images, pixels })
-    })?;
-    drop(c);
-    match rx.next().await? {
+    })
+    .await?;
+    match reply {
         Reply::AttackRecords { result, compute_ms, .. } => Some((result, compute_ms)),
         _ => None,
     }
@@ -310,12 +310,8 @@ pub struct AttackJob {
 /// Start an attack in the worker, or `None` without a worker. Trajectory points come at most
 /// every `flush_ms`.
 pub fn attack(w: &Weights, pixels: &[f32], label: Option<usize>, target: Target, kind: AttackKind, set: &AttackSet, flush_ms: f64) -> Option<AttackJob> {
-    let c = client()?;
-    if !c.hold(w) {
-        return None;
-    }
     let params = super::protocol::params_of(kind, set);
-    let (id, replies) = c.request(|id| {
+    let (id, replies) = start(w, |id| {
         Request::Attack(AttackRequest { id, model: w.id.clone(), pixels: pixels.to_vec(), label, target, kind: kind.key().to_string(), params, flush_ms })
     })?;
     Some(AttackJob { id, replies })

@@ -152,7 +152,7 @@ pub async fn attack_subject(
             if stop() {
                 return (out, true);
             }
-            chunk = ((SLICE_MS / (ms / part.len() as f64).max(0.1)) as usize).clamp(1, 32);
+            chunk = super::run::next_chunk(ms, part.len());
         }
         *slice = now_ms();
     }

@@ -178,6 +178,12 @@ pub async fn run(key: StudyKey, set: ImageSet, subjects: Vec<Subject>, done: imp
     StudyRun { key, set, runs, partial, millis: now_ms() - t0 }
 }
 
+/// How many images the next request to the worker takes: as many as about a slice of its work
+/// ([`SLICE_MS`]), from the last request's `ms` for `images` images (1 to 32).
+pub fn next_chunk(ms: f64, images: usize) -> usize {
+    ((SLICE_MS / (ms / images.max(1) as f64).max(0.1)) as usize).clamp(1, 32)
+}
+
 /// The records of `set`'s images from `records.len()` on, computed in the worker a few images a
 /// request (about [`SLICE_MS`] of its work each). `None`: stopped, or the worker is not there
 /// (`records` holds what was done).
@@ -197,9 +203,7 @@ async fn in_worker(w: &crate::worker::client::Weights, cfg: &McConfig, set: &Ima
         if stop() {
             return None;
         }
-        // As many images as take about a slice, from what the last request took.
-        let per_image = ms / (last - first) as f64;
-        chunk = ((SLICE_MS / per_image.max(0.1)) as usize).clamp(1, 32);
+        chunk = next_chunk(ms, last - first);
     }
     Some(Ok(()))
 }
